@@ -1,0 +1,520 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+var realImages = map[string]string{
+	"busybox-1.38-musl":  "busybox:1.38.0-musl",
+	"busybox-1.38-glibc": "busybox:1.38.0-glibc",
+	"alpine-3.20.3":      "alpine:3.20.3",
+}
+
+// configDigest returns the config digest (image ID) of a single-image layout.
+func configDigest(t *testing.T, layout string) digest.Digest {
+	var idx ocispec.Index
+	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
+	var m ocispec.Manifest
+	readJSONFile(t, blobFile(layout, idx.Manifests[0].Digest), &m)
+	return m.Config.Digest
+}
+
+func TestImportLayouts(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	for dir, name := range realImages {
+		layout := testImage(t, dir)
+		img, err := s.Import(layout, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(img.Names) != 1 || img.Names[0] != name {
+			t.Errorf("%s: names %v, want [%s] from the ref.name annotation", dir, img.Names, name)
+		}
+		if want := configDigest(t, layout); img.ID != want {
+			t.Errorf("%s: id %s, want config digest %s", dir, img.ID, want)
+		}
+		if len(img.Layers) != 1 || img.Size <= 0 || img.Created.IsZero() {
+			t.Errorf("%s: layers %v size %d created %v", dir, img.Layers, img.Size, img.Created)
+		}
+		if img.Config.Config.Env == nil || img.Config.Architecture != "amd64" {
+			t.Errorf("%s: config not parsed: %+v", dir, img.Config)
+		}
+		sh := filepath.Join(s.LayerDirs(img)[0], "bin", "sh")
+		if _, err := os.Lstat(sh); err != nil {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+	imgs, err := s.List()
+	if err != nil || len(imgs) != len(realImages) {
+		t.Fatalf("List = %d images, %v; want %d", len(imgs), err, len(realImages))
+	}
+	if n := entries(t, s.tmpDir()); len(n) != 0 {
+		t.Errorf("tmp dir holds %v after imports", n)
+	}
+}
+
+// tarLayout returns a tar of an OCI layout directory: an OCI archive.
+func tarLayout(t *testing.T, layout string, gz bool) string {
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(&buf)
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	if err := tw.AddFS(os.DirFS(layout)); err != nil {
+		t.Fatal(err)
+	}
+	tw.Close()
+	if zw != nil {
+		zw.Close()
+	}
+	p := filepath.Join(t.TempDir(), "image.tar")
+	mustWrite(t, p, buf.Bytes())
+	return p
+}
+
+func TestImportOCIArchive(t *testing.T) {
+	requireRoot(t)
+	layout := testImage(t, "alpine-3.20.3")
+	for _, gz := range []bool{false, true} {
+		s := newStore(t)
+		img, err := s.Import(tarLayout(t, layout, gz), ImportOptions{Name: "myalpine"})
+		if err != nil {
+			t.Fatalf("gzip=%v: %v", gz, err)
+		}
+		if img.ID != configDigest(t, layout) || strings.Join(img.Names, ",") != "myalpine:latest" {
+			t.Errorf("gzip=%v: got %s %v", gz, img.ID, img.Names)
+		}
+		// index.json and oci-layout went through the blob store too, and
+		// must not stay: only manifest, config and layer remain.
+		if n := entries(t, s.blobDir()); len(n) != 3 {
+			t.Errorf("gzip=%v: blob store holds %d blobs, want 3: %v", gz, len(n), n)
+		}
+	}
+}
+
+// dockerSave writes a `docker save` style archive (manifest.json, config
+// as <hex>.json, layers as <id>/layer.tar) of a single-layer layout.
+// With symlink set, the layer is stored under another id and the listed
+// path is a symlink to it, as older docker writes shared layers.
+func dockerSave(t *testing.T, layout string, gzLayer, gzArchive, symlink bool, tags ...string) string {
+	var idx ocispec.Index
+	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
+	var m ocispec.Manifest
+	readJSONFile(t, blobFile(layout, idx.Manifests[0].Digest), &m)
+	cfg, _ := os.ReadFile(blobFile(layout, m.Config.Digest))
+	layer, _ := os.ReadFile(blobFile(layout, m.Layers[0].Digest))
+	if !gzLayer {
+		zr, err := gzip.NewReader(bytes.NewReader(layer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layer, _ = io.ReadAll(zr)
+	}
+	layerID := strings.Repeat("ab", 32)
+	manifest := mustJSON(t, []map[string]any{{
+		"Config": m.Config.Digest.Encoded() + ".json", "RepoTags": tags,
+		"Layers": []string{layerID + "/layer.tar"},
+	}})
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	zw := gzip.NewWriter(&buf)
+	if gzArchive {
+		w = zw
+	}
+	tw := tar.NewWriter(w)
+	add := func(name string, data []byte) {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Size: int64(len(data)), Mode: 0o644})
+		tw.Write(data)
+	}
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: layerID + "/", Mode: 0o755})
+	add(layerID+"/VERSION", []byte("1.0"))
+	if symlink {
+		other := strings.Repeat("cd", 32)
+		add(other+"/layer.tar", layer)
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: layerID + "/layer.tar",
+			Linkname: "../" + other + "/layer.tar"})
+	} else {
+		add(layerID+"/layer.tar", layer)
+	}
+	add(m.Config.Digest.Encoded()+".json", cfg)
+	add("manifest.json", manifest)
+	add("repositories", []byte(`{}`))
+	tw.Close()
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "save.tar")
+	mustWrite(t, p, buf.Bytes())
+	return p
+}
+
+func TestImportDockerSave(t *testing.T) {
+	requireRoot(t)
+	layout := testImage(t, "busybox-1.38-musl")
+	for _, c := range []struct{ gzLayer, gzArchive, symlink bool }{
+		{false, false, false}, {true, false, false}, {false, true, false}, {false, false, true},
+	} {
+		s := newStore(t)
+		img, err := s.Import(dockerSave(t, layout, c.gzLayer, c.gzArchive, c.symlink, "busybox:saved"),
+			ImportOptions{})
+		if err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		if img.ID != configDigest(t, layout) || strings.Join(img.Names, ",") != "busybox:saved" {
+			t.Errorf("%+v: got %s %v, want RepoTags[0] as name", c, img.ID, img.Names)
+		}
+		if _, err := os.Lstat(filepath.Join(s.LayerDirs(img)[0], "bin", "busybox")); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestImportDockerSaveOCI imports a docker 25+ style archive: an OCI
+// layout whose ref.name is a bare tag and io.containerd.image.name the name.
+func TestImportDockerSaveOCI(t *testing.T) {
+	requireRoot(t)
+	layout := copyLayout(t, testImage(t, "busybox-1.38-musl"))
+	var idx ocispec.Index
+	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
+	idx.Manifests[0].Annotations = map[string]string{
+		ocispec.AnnotationRefName: "latest", containerdNameAnnotation: "docker.io/library/busybox:latest",
+	}
+	mustWrite(t, filepath.Join(layout, "index.json"), mustJSON(t, idx))
+	mustWrite(t, filepath.Join(layout, "manifest.json"),
+		[]byte(`[{"Config":"x","RepoTags":["ignored:1"]}]`))
+	img, err := newStore(t).Import(tarLayout(t, layout, false), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(img.Names, ",") != "busybox:latest" {
+		t.Errorf("names %v, want busybox:latest", img.Names)
+	}
+}
+
+func TestImportSharedLayerUnpackedOnce(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	alpine := testImage(t, "alpine-3.20.3")
+	a, err := s.Import(alpine, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.LayerDirs(a)[0]
+	before := lstat(t, dir)
+
+	// A second image on the same layer, with another config.
+	layout := newLayout(t)
+	writeIndex(t, layout, withRefName(addImage(t, layout, []testLayer{realLayer(t, alpine)},
+		func(c *ocispec.Image) { c.Config.Cmd = []string{"/bin/true"} }), "derived:1"))
+	b, err := s.Import(layout, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID == a.ID || s.LayerDirs(b)[0] != dir {
+		t.Fatalf("want distinct images sharing %s, got %s", dir, s.LayerDirs(b)[0])
+	}
+	if after := lstat(t, dir); after.Ino != before.Ino || after.Ctim != before.Ctim {
+		t.Errorf("layer dir was unpacked again (inode %d -> %d)", before.Ino, after.Ino)
+	}
+	// Removing one image keeps the shared layer; removing both drops it.
+	if err := s.Remove("alpine:3.20.3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("shared layer removed while still used: %v", err)
+	}
+	if err := s.Remove("derived:1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir()} {
+		if n := entries(t, d); len(n) != 0 {
+			t.Errorf("%s holds %v after removing every image", d, n)
+		}
+	}
+}
+
+func TestImportRefusesCorruptBlobs(t *testing.T) {
+	requireRoot(t)
+	src := testImage(t, "busybox-1.38-musl")
+	var idx ocispec.Index
+	readJSONFile(t, filepath.Join(src, "index.json"), &idx)
+	var m ocispec.Manifest
+	readJSONFile(t, blobFile(src, idx.Manifests[0].Digest), &m)
+	flip := func(d digest.Digest) func(string) {
+		return func(layout string) {
+			p := blobFile(layout, d)
+			data, _ := os.ReadFile(p)
+			data[len(data)/2] ^= 0xff
+			mustWrite(t, p, data)
+		}
+	}
+	cases := []struct {
+		name   string
+		mutate func(layout string)
+		want   string
+	}{
+		{"layer", flip(m.Layers[0].Digest),
+			"layer blob " + m.Layers[0].Digest.String() + ": digest mismatch"},
+		{"config", flip(m.Config.Digest),
+			"config blob " + m.Config.Digest.String() + ": digest mismatch"},
+		{"manifest", flip(idx.Manifests[0].Digest),
+			"manifest blob " + idx.Manifests[0].Digest.String() + ": digest mismatch"},
+		{"manifest-size", func(layout string) {
+			i := idx
+			i.Manifests = []ocispec.Descriptor{idx.Manifests[0]}
+			i.Manifests[0].Size++
+			mustWrite(t, filepath.Join(layout, "index.json"), mustJSON(t, i))
+		}, "size mismatch"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			layout := copyLayout(t, src)
+			c.mutate(layout)
+			s := newStore(t)
+			for _, path := range []string{layout, tarLayout(t, layout, false)} {
+				_, err := s.Import(path, ImportOptions{})
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("Import = %v, want error containing %q", err, c.want)
+				}
+				t.Logf("refused: %v", err)
+			}
+			for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir(), s.tmpDir()} {
+				if n := entries(t, d); len(n) != 0 {
+					t.Errorf("%s holds %v after a refused import", d, n)
+				}
+			}
+		})
+	}
+}
+
+func TestImportDiffIDMismatch(t *testing.T) {
+	requireRoot(t)
+	layout := newLayout(t)
+	l := plainLayer(makeTar(t, fileEnt("a", "a")))
+	l.diffID = sha([]byte("not the layer"))
+	writeIndex(t, layout, addImage(t, layout, []testLayer{l}, nil))
+	s := newStore(t)
+	_, err := s.Import(layout, ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "layer "+sha(l.blob).String()+": diff_id mismatch") {
+		t.Fatalf("Import = %v, want a diff_id mismatch naming the layer", err)
+	}
+	for _, d := range []string{s.layersDir(), s.tmpDir(), s.imagesDir()} {
+		if n := entries(t, d); len(n) != 0 {
+			t.Errorf("%s holds %v", d, n)
+		}
+	}
+}
+
+func TestImportPlatforms(t *testing.T) {
+	requireRoot(t)
+	layer := plainLayer(makeTar(t, fileEnt("a", "a")))
+	arm := func(c *ocispec.Image) { c.Architecture = "arm64" }
+	armDesc := func(layout string) ocispec.Descriptor {
+		d := addImage(t, layout, []testLayer{layer}, arm)
+		d.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64"}
+		return d
+	}
+
+	t.Run("no-amd64", func(t *testing.T) {
+		layout := newLayout(t)
+		writeIndex(t, layout, armDesc(layout))
+		_, err := newStore(t).Import(layout, ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "no linux/amd64 manifest (found: linux/arm64)") {
+			t.Fatalf("Import = %v, want a no linux/amd64 error", err)
+		}
+	})
+	t.Run("nested-index", func(t *testing.T) {
+		layout := newLayout(t)
+		amd := addImage(t, layout, []testLayer{layer}, nil)
+		inner := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex,
+			Manifests: []ocispec.Descriptor{armDesc(layout), amd}}
+		inner.SchemaVersion = 2
+		d := addBlob(t, layout, ocispec.MediaTypeImageIndex, mustJSON(t, inner))
+		writeIndex(t, layout, withRefName(d, "multi:1"))
+		img, err := newStore(t).Import(layout, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Config.Architecture != "amd64" || strings.Join(img.Names, ",") != "multi:1" {
+			t.Errorf("got %s %v", img.Config.Architecture, img.Names)
+		}
+	})
+	t.Run("config-arch", func(t *testing.T) {
+		layout := newLayout(t)
+		d := addImage(t, layout, []testLayer{layer}, arm)
+		d.Platform = nil
+		writeIndex(t, layout, d)
+		_, err := newStore(t).Import(layout, ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "image is for linux/arm64") {
+			t.Fatalf("Import = %v, want the config's platform refused", err)
+		}
+	})
+	t.Run("ref", func(t *testing.T) {
+		layout := newLayout(t)
+		one := withRefName(addImage(t, layout, []testLayer{layer}, nil), "3.20")
+		two := withRefName(addImage(t, layout, []testLayer{layer},
+			func(c *ocispec.Image) { c.Config.Cmd = []string{"two"} }), "app:two")
+		writeIndex(t, layout, one, two)
+		s := newStore(t)
+		_, err := s.Import(layout, ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "choose one") {
+			t.Fatalf("Import without Ref = %v, want an ambiguity error", err)
+		}
+		img, err := s.Import(layout, ImportOptions{Ref: "3.20"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(img.Names) != 0 {
+			t.Errorf("bare tag ref.name gave names %v, want untagged", img.Names)
+		}
+		img, err = s.Import(layout, ImportOptions{Ref: "app:two"})
+		if err != nil || img.Config.Config.Cmd[0] != "two" || img.Names[0] != "app:two" {
+			t.Fatalf("Import Ref app:two = %v, %v", img, err)
+		}
+	})
+}
+
+func TestGetListRemove(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	alpine, err := s.Import(testImage(t, "alpine-3.20.3"), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := s.Import(testImage(t, "busybox-1.38-musl"), ImportOptions{Name: "bb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex := bb.ID.Encoded()
+	for _, ref := range []string{
+		"bb", "bb:latest", "docker.io/library/bb", bb.ID.String(), hex, hex[:4], "sha256:" + hex[:12],
+	} {
+		img, err := s.Get(ref)
+		if err != nil || img.ID != bb.ID {
+			t.Errorf("Get(%q) = %v, %v; want %s", ref, img, err, bb.ID)
+		}
+	}
+	for _, ref := range []string{
+		"alpine", "nope:1", hex[:3], "sha256:" + strings.Repeat("0", 64), "Bad Name",
+	} {
+		if _, err := s.Get(ref); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), ref) {
+			t.Errorf("Get(%q) = %v, want ErrNotFound naming the ref", ref, err)
+		}
+	}
+	if imgs, err := s.List(); err != nil || len(imgs) != 2 {
+		t.Fatalf("List = %d, %v", len(imgs), err)
+	}
+
+	// A second name; removing one keeps the image.
+	if _, err := s.Import(testImage(t, "busybox-1.38-musl"), ImportOptions{Name: "bb:two"}); err != nil {
+		t.Fatal(err)
+	}
+	if img, _ := s.Get("bb"); strings.Join(img.Names, ",") != "bb:latest,bb:two" {
+		t.Errorf("names %v", img.Names)
+	}
+	if err := s.Remove("bb"); err != nil {
+		t.Fatal(err)
+	}
+	if img, err := s.Get(hex); err != nil || strings.Join(img.Names, ",") != "bb:two" {
+		t.Fatalf("after untag: %v %v", img, err)
+	}
+	if err := s.Remove("bb:two"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(hex); !errors.Is(err, ErrNotFound) {
+		t.Errorf("image still there after its last name went: %v", err)
+	}
+	if _, err := os.Stat(s.layerPath(bb.Layers[0])); err == nil {
+		t.Error("unused layer kept after remove")
+	}
+	if _, err := os.Stat(s.layerPath(alpine.Layers[0])); err != nil {
+		t.Errorf("other image's layer removed: %v", err)
+	}
+	if err := s.Remove("bb"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Remove of a gone name = %v, want ErrNotFound", err)
+	}
+	// Remove by ID drops every name.
+	if err := s.Remove(alpine.ID.Encoded()[:8]); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir()} {
+		if n := entries(t, d); len(n) != 0 {
+			t.Errorf("%s holds %v", d, n)
+		}
+	}
+	var r map[string]string
+	data, _ := os.ReadFile(s.reposPath())
+	if json.Unmarshal(data, &r); len(r) != 0 {
+		t.Errorf("repositories.json = %s", data)
+	}
+}
+
+func TestRetagMovesName(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	musl, err := s.Import(testImage(t, "busybox-1.38-musl"), ImportOptions{Name: "x:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	glibc, err := s.Import(testImage(t, "busybox-1.38-glibc"), ImportOptions{Name: "x:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, _ := s.Get("x:1"); img.ID != glibc.ID {
+		t.Errorf("x:1 -> %s, want the newer image %s", img.ID, glibc.ID)
+	}
+	old, err := s.Get(musl.ID.String())
+	if err != nil || len(old.Names) != 0 {
+		t.Errorf("old image: %v %v; want it kept untagged", old, err)
+	}
+}
+
+// TestImportConcurrent runs imports in parallel: the store lock serializes
+// them, the shared layer is unpacked once, and stale tmp entries (a crashed
+// import) are cleared.
+func TestImportConcurrent(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	stale := filepath.Join(s.tmpDir(), "layer-crashed")
+	if err := os.Mkdir(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	layout := testImage(t, "busybox-1.38-musl")
+	errs := make(chan error)
+	for i := range 4 {
+		go func() {
+			_, err := s.Import(layout, ImportOptions{Name: fmt.Sprintf("bb:%d", i)})
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	img, err := s.Get("bb:0")
+	if err != nil || len(img.Names) != 4 {
+		t.Fatalf("Get = %v, %v; want one image with 4 names", img, err)
+	}
+	if n := entries(t, s.layersDir()); len(n) != 1 {
+		t.Errorf("layers %v, want one", n)
+	}
+	if n := entries(t, s.tmpDir()); len(n) != 0 {
+		t.Errorf("tmp holds %v", n)
+	}
+}

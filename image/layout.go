@@ -1,0 +1,217 @@
+package image
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+const (
+	// maxIndexDepth bounds index -> index nesting.
+	maxIndexDepth = 4
+	// containerdNameAnnotation carries the full name in docker save (25+)
+	// archives, whose ref.name holds the bare tag.
+	containerdNameAnnotation = "io.containerd.image.name"
+
+	dockerManifestType = "application/vnd.docker.distribution.manifest.v2+json"
+	dockerListType     = "application/vnd.docker.distribution.manifest.list.v2+json"
+)
+
+// imageRef is the image chosen in a source: where its blobs are and the
+// name the source gives it.
+type imageRef struct {
+	manifest digest.Digest // "" for docker save's manifest.json
+	config   blobRef
+	layers   []blobRef
+	name     string // normalized "name:tag" or ""
+}
+
+// ociImage picks the image of an OCI layout or archive whose index.json is
+// index: by ref.name when ref is set, else the only or the linux/amd64 one,
+// descending nested indexes.
+func (s *Store) ociImage(src source, index []byte, ref string) (imageRef, error) {
+	if err := checkLayoutVersion(src); err != nil {
+		return imageRef{}, err
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(index, &idx); err != nil {
+		return imageRef{}, fmt.Errorf("index.json: %w", err)
+	}
+	cands, err := byRefName(idx.Manifests, ref)
+	if err != nil {
+		return imageRef{}, fmt.Errorf("index.json: %w", err)
+	}
+	top, err := pickTop(cands, ref)
+	if err != nil {
+		return imageRef{}, fmt.Errorf("index.json: %w", err)
+	}
+	desc, err := s.resolveIndex(src, top, 0)
+	if err != nil {
+		return imageRef{}, err
+	}
+	ir, err := s.readManifest(src, desc)
+	ir.name = nameOf(top.Annotations)
+	return ir, err
+}
+
+func checkLayoutVersion(src source) error {
+	data, err := src.readFile(ocispec.ImageLayoutFile)
+	if isNotExist(err) {
+		return nil // required by the spec, but its absence is harmless
+	}
+	var l ocispec.ImageLayout
+	if err == nil {
+		err = json.Unmarshal(data, &l)
+	}
+	if err == nil && l.Version != ocispec.ImageLayoutVersion {
+		err = fmt.Errorf("unsupported version %q", l.Version)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", ocispec.ImageLayoutFile, err)
+	}
+	return nil
+}
+
+// byRefName keeps the descriptors whose ref.name (or containerd name)
+// annotation matches ref, exactly or as a normalized name; all when ref is "".
+func byRefName(descs []ocispec.Descriptor, ref string) ([]ocispec.Descriptor, error) {
+	if ref == "" {
+		return descs, nil
+	}
+	want, _ := NormalizeName(ref)
+	var out []ocispec.Descriptor
+	for _, d := range descs {
+		v := d.Annotations[ocispec.AnnotationRefName]
+		if v == ref || (want != "" && nameOf(d.Annotations) == want) {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no manifest with ref name %q", ref)
+	}
+	return out, nil
+}
+
+// nameOf returns the image name an index entry's annotations give, or "".
+func nameOf(ann map[string]string) string {
+	if n := nameFromAnnotation(ann[ocispec.AnnotationRefName]); n != "" {
+		return n
+	}
+	return nameFromAnnotation(ann[containerdNameAnnotation])
+}
+
+// pickTop chooses among the top-level entries of index.json. Several
+// linux/amd64 images with no ref to choose between them is an error rather
+// than a silent pick of the first.
+func pickTop(descs []ocispec.Descriptor, ref string) (ocispec.Descriptor, error) {
+	var n int
+	var names []string
+	for _, d := range descs {
+		if d.Platform == nil || isLinuxAmd64(d.Platform) {
+			n++
+			names = append(names, d.Annotations[ocispec.AnnotationRefName])
+		}
+	}
+	if n > 1 && ref == "" {
+		return ocispec.Descriptor{}, fmt.Errorf("%d images (%s); choose one by ref name",
+			n, strings.Join(names, ", "))
+	}
+	return pickPlatform(descs)
+}
+
+// pickPlatform returns the first linux/amd64 descriptor, else the first
+// one without a platform (its config is checked later).
+func pickPlatform(descs []ocispec.Descriptor) (ocispec.Descriptor, error) {
+	var untyped []ocispec.Descriptor
+	var seen []string
+	for _, d := range descs {
+		switch {
+		case d.Platform == nil:
+			untyped = append(untyped, d)
+		case isLinuxAmd64(d.Platform):
+			return d, nil
+		default:
+			seen = append(seen, d.Platform.OS+"/"+d.Platform.Architecture)
+		}
+	}
+	if len(untyped) > 0 {
+		return untyped[0], nil
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("no linux/amd64 manifest (found: %s)",
+		strings.Join(seen, ", "))
+}
+
+func isLinuxAmd64(p *ocispec.Platform) bool { return p.OS == "linux" && p.Architecture == "amd64" }
+
+// resolveIndex follows desc through nested indexes down to a manifest.
+func (s *Store) resolveIndex(src source, desc ocispec.Descriptor, depth int) (
+	ocispec.Descriptor, error,
+) {
+	switch desc.MediaType {
+	case ocispec.MediaTypeImageManifest, dockerManifestType:
+		return desc, nil
+	case ocispec.MediaTypeImageIndex, dockerListType:
+	default:
+		return desc, fmt.Errorf("manifest %s: unsupported media type %q", desc.Digest, desc.MediaType)
+	}
+	if depth >= maxIndexDepth {
+		return desc, fmt.Errorf("index %s: indexes nested too deep", desc.Digest)
+	}
+	var idx ocispec.Index
+	if err := s.fetchJSON(src, "index", desc, &idx); err != nil {
+		return desc, err
+	}
+	next, err := pickPlatform(idx.Manifests)
+	if err != nil {
+		return desc, fmt.Errorf("index %s: %w", desc.Digest, err)
+	}
+	return s.resolveIndex(src, next, depth+1)
+}
+
+// readManifest fetches the manifest desc points to and returns its blobs.
+func (s *Store) readManifest(src source, desc ocispec.Descriptor) (imageRef, error) {
+	var m ocispec.Manifest
+	if err := s.fetchJSON(src, "manifest", desc, &m); err != nil {
+		return imageRef{}, err
+	}
+	if m.MediaType != "" && m.MediaType != desc.MediaType {
+		return imageRef{}, fmt.Errorf("manifest %s: media type %q, descriptor says %q",
+			desc.Digest, m.MediaType, desc.MediaType)
+	}
+	ir := imageRef{manifest: desc.Digest}
+	var err error
+	if ir.config, err = descRef("config", m.Config); err != nil {
+		return imageRef{}, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+	}
+	for _, l := range m.Layers {
+		b, err := descRef("layer", l)
+		if err != nil {
+			return imageRef{}, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+		}
+		ir.layers = append(ir.layers, b)
+	}
+	return ir, nil
+}
+
+// fetchJSON fetches the kind blob desc points to, verified, and decodes it.
+func (s *Store) fetchJSON(src source, kind string, desc ocispec.Descriptor, v any) error {
+	b, err := descRef(kind, desc)
+	if err != nil {
+		return err
+	}
+	d, err := s.fetch(src, b)
+	if err != nil {
+		return err
+	}
+	data, err := s.readBlob(d)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s %s: %w", kind, d, err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package image
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+)
+
+// minIDPrefix is the shortest hex prefix accepted as an image ID.
+const minIDPrefix = 4
+
+// The name grammar follows the distribution reference format, simplified: an
+// optional registry host, then lowercase path components.
+var (
+	componentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainRe    = regexp.MustCompile(`^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?` +
+		`(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$`)
+	tagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	hexRe = regexp.MustCompile(`^[0-9a-f]+$`)
+)
+
+// NormalizeName returns ref in the "name:tag" form the store uses: the tag
+// defaults to "latest" and a leading "docker.io/library/" or "docker.io/" is
+// dropped. It fails when ref is not a valid name, or is 64 hex digits (which
+// would read as an image ID).
+func NormalizeName(ref string) (string, error) {
+	name, tag, ok := splitTag(ref)
+	if !ok {
+		tag = "latest"
+	}
+	name = strings.TrimPrefix(strings.TrimPrefix(name, "docker.io/"), "library/")
+	switch {
+	case isDigestHex(name):
+		return "", fmt.Errorf("image name %q: looks like an image id", ref)
+	case !validName(name):
+		return "", fmt.Errorf("image name %q: invalid name", ref)
+	case !tagRe.MatchString(tag):
+		return "", fmt.Errorf("image name %q: invalid tag", ref)
+	}
+	return name + ":" + tag, nil
+}
+
+// splitTag splits "name[:tag]"; ok reports whether there was a tag. A colon
+// before the last '/' belongs to a registry port, not a tag.
+func splitTag(ref string) (name, tag string, ok bool) {
+	i := strings.LastIndexByte(ref, ':')
+	if i < 0 || strings.Contains(ref[i+1:], "/") {
+		return ref, "", false
+	}
+	return ref[:i], ref[i+1:], true
+}
+
+func validName(name string) bool {
+	if name == "" || len(name) > 255 {
+		return false
+	}
+	parts := strings.Split(name, "/")
+	if len(parts) > 1 && (strings.ContainsAny(parts[0], ".:") || parts[0] == "localhost") {
+		if !domainRe.MatchString(parts[0]) {
+			return false
+		}
+		parts = parts[1:]
+	}
+	for _, p := range parts {
+		if !componentRe.MatchString(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameFromAnnotation returns the normalized name of an annotation value that
+// spells an explicit "name:tag", or "". A bare tag such as "3.20", which OCI
+// layouts often use as ref.name, is not a name.
+func nameFromAnnotation(v string) string {
+	if _, _, ok := splitTag(v); !ok {
+		return ""
+	}
+	name, err := NormalizeName(v)
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// isDigestHex reports whether s is the hex part of a sha256 digest.
+func isDigestHex(s string) bool { return len(s) == 64 && hexRe.MatchString(s) }
+
+// repos maps "name:tag" to image ID; it is the content of repositories.json.
+type repos map[string]digest.Digest
+
+func (s *Store) loadRepos() (repos, error) {
+	r := repos{}
+	if err := readJSON(s.reposPath(), &r); err != nil && !isNotExist(err) {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Store) saveRepos(r repos) error { return s.writeJSON(s.reposPath(), r) }
+
+// namesOf returns the sorted names pointing at id.
+func (r repos) namesOf(id digest.Digest) []string {
+	var names []string
+	for n, v := range r {
+		if v == id {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// resolve maps ref to an image ID: a full "sha256:<hex>" ID, a name (tag
+// defaults to latest), or a unique hex ID prefix of at least minIDPrefix
+// digits, with or without "sha256:". Names win over ID prefixes.
+func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
+	if p, ok := strings.CutPrefix(ref, "sha256:"); ok {
+		return s.resolveID(p, ref)
+	}
+	if name, err := NormalizeName(ref); err == nil {
+		if id, ok := r[name]; ok {
+			return id, nil
+		}
+	}
+	return s.resolveID(ref, ref)
+}
+
+func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
+	if len(prefix) < minIDPrefix || len(prefix) > 64 || !hexRe.MatchString(prefix) {
+		return "", fmt.Errorf("image %q: %w", ref, ErrNotFound)
+	}
+	ids, err := s.recordIDs()
+	if err != nil {
+		return "", err
+	}
+	var found []digest.Digest
+	for _, id := range ids {
+		if strings.HasPrefix(id.Encoded(), prefix) {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("image %q: %w", ref, ErrNotFound)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("image %q: ambiguous id prefix, matches %d images", ref, len(found))
+}
+
+// recordIDs lists the IDs of all image records.
+func (s *Store) recordIDs() ([]digest.Digest, error) {
+	entries, err := os.ReadDir(s.imagesDir())
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var ids []digest.Digest
+	for _, e := range entries {
+		hex, ok := strings.CutSuffix(e.Name(), ".json")
+		if ok && isDigestHex(hex) {
+			ids = append(ids, digest.NewDigestFromEncoded(digest.SHA256, hex))
+		}
+	}
+	return ids, nil
+}
