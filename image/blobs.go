@@ -7,9 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"husk/internal/fsutil"
 )
 
 // maxMetadataSize bounds the JSON documents (index, manifest, config,
@@ -87,40 +88,13 @@ func readLimited(r io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// writeFileAtomic replaces path with data through a synced temp file in
-// root/tmp and a rename, so readers see either the old or the new content.
-func (s *Store) writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(s.tmpDir(), filepath.Base(path)+"-")
-	if err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %q: %w", path, err)
-	}
-	return nil
-}
-
 // writeJSON marshals v and writes it to path atomically.
 func (s *Store) writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "\t")
 	if err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	return s.writeFileAtomic(path, append(data, '\n'))
+	return fsutil.WriteFile(path, append(data, '\n'), 0o644, true)
 }
 
 // readJSON unmarshals the file at path into v. A missing file is reported

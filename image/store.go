@@ -1,6 +1,8 @@
 package image
 
 import (
+	// go-digest verifies sha256 digests only once the hash is linked in.
+	_ "crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +12,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
+
+	"husk/internal/fsutil"
 )
 
 // ErrNotFound is returned (wrapped, with the reference in the message) when an
@@ -111,31 +114,17 @@ func (s *Store) LayerDirs(img *Image) []string {
 // releases it. Taking it exclusive also empties root/tmp: every writer of tmp
 // holds the exclusive lock, so whatever is there was left by a crash.
 func (s *Store) lock(exclusive bool) (func(), error) {
-	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	unlock, err := fsutil.Lock(s.lockPath(), exclusive)
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
-	how := unix.LOCK_SH
-	if exclusive {
-		how = unix.LOCK_EX
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock image store: %w", os.NewSyscallError("flock", err))
-	}
 	if exclusive {
 		if err := s.cleanTmp(); err != nil {
-			f.Close()
+			unlock()
 			return nil, err
 		}
 	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 func (s *Store) cleanTmp() error {

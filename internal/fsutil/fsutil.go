@@ -1,0 +1,66 @@
+// Package fsutil holds the two file habits every husk store shares: files
+// replaced atomically, and directories guarded by an flock(2) lock file.
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// WriteFile replaces path with data atomically: a reader sees the old
+// content or the new, never a mix. With durable, the data is flushed to
+// disk before the rename, for stores that must survive a crash; state
+// that dies with the machine anyway skips that cost.
+func WriteFile(path string, data []byte, perm os.FileMode, durable bool) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	defer os.Remove(f.Name()) // a no-op once renamed
+
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil && durable {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	return nil
+}
+
+// Lock takes an flock(2) lock on path, creating the file, shared or
+// exclusive, and returns the function that releases it.
+func Lock(path string, exclusive bool) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %q: %w", path, err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %q: %w", path, os.NewSyscallError("flock", err))
+	}
+	return func() { f.Close() }, nil
+}
