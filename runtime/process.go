@@ -1,0 +1,261 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"husk/capabilities"
+	"husk/user"
+)
+
+// defaultPath is searched when the process environment has no PATH.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// userProcess is the resolved user process, ready to exec.
+type userProcess struct {
+	spec      *specs.Process
+	user      user.User
+	path      string // the executable, found in the container's PATH
+	env       []string
+	pdeathsig int
+}
+
+// prepareProcess resolves everything about the user process that may fail,
+// while the init still has every privilege: user, rlimits, umask,
+// oom_score_adj, working directory and the executable.
+func prepareProcess(cfg *initConfig) (*userProcess, error) {
+	p := &userProcess{spec: cfg.Spec.Process, pdeathsig: cfg.Pdeathsig}
+
+	u, err := resolveUser(cfg)
+	if err != nil {
+		return nil, step("user", err)
+	}
+	p.user = u
+	p.env = withHome(p.spec.Env, u.Home)
+
+	if err := setRlimits(p.spec.Rlimits); err != nil {
+		return nil, step("rlimits", err)
+	}
+	if p.spec.OOMScoreAdj != nil {
+		adj := strconv.Itoa(*p.spec.OOMScoreAdj)
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(adj), 0); err != nil {
+			return nil, step("oom_score_adj", err)
+		}
+	}
+	if err := checkUnsupported(p.spec); err != nil {
+		return nil, step("process", err)
+	}
+
+	cwd := p.spec.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	// As Docker does, a working directory the image lacks is created.
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return nil, step("cwd", fmt.Errorf("create working directory %q: %w", cwd, err))
+	}
+	if err := os.Chdir(cwd); err != nil {
+		return nil, step("cwd", fmt.Errorf("change to working directory %q: %w", cwd, err))
+	}
+
+	if len(p.spec.Args) == 0 {
+		return nil, step("exec", errors.New("process.args is empty"))
+	}
+	path, err := lookPath(p.spec.Args[0], p.env)
+	if err != nil {
+		return nil, &stepError{step: "exec", exit: execExit(err), err: err}
+	}
+	p.path = path
+	return p, nil
+}
+
+// resolveUser returns the process user: the init config's user spec
+// resolved in the container's /etc, or the spec's numeric ids.
+func resolveUser(cfg *initConfig) (user.User, error) {
+	spec := cfg.Spec.Process.User
+	if cfg.User != "" {
+		return user.ResolveInRoot(cfg.User, "/")
+	}
+
+	u := user.User{UID: spec.UID, GID: spec.GID, AdditionalGids: spec.AdditionalGids, Home: "/"}
+	if found, err := user.ResolveInRoot(strconv.Itoa(int(spec.UID)), "/"); err == nil {
+		u.Home = found.Home
+	}
+	return u, nil
+}
+
+// withHome adds HOME from the user's passwd entry when env has none.
+func withHome(env []string, home string) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env
+		}
+	}
+	if home == "" {
+		home = "/"
+	}
+	return append(env[:len(env):len(env)], "HOME="+home)
+}
+
+// checkUnsupported refuses process fields this runtime cannot honour yet,
+// naming the field, rather than silently ignoring them.
+func checkUnsupported(p *specs.Process) error {
+	if p.ApparmorProfile != "" {
+		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
+	}
+	if p.SelinuxLabel != "" {
+		return fmt.Errorf("process.selinuxLabel %q: SELinux is not supported", p.SelinuxLabel)
+	}
+	return nil
+}
+
+// setRlimits applies the spec's rlimits. It uses the syscall package's
+// Setrlimit on purpose: for RLIMIT_NOFILE that also clears the soft limit
+// the Go runtime saved at start-up, which syscall.Exec would otherwise
+// restore over the spec's value.
+func setRlimits(limits []specs.POSIXRlimit) error {
+	for _, l := range limits {
+		res, ok := rlimitByName[l.Type]
+		if !ok {
+			return fmt.Errorf("unknown rlimit %q", l.Type)
+		}
+		lim := syscall.Rlimit{Cur: l.Soft, Max: l.Hard}
+		if err := syscall.Setrlimit(res, &lim); err != nil {
+			return fmt.Errorf("set %s to soft %d hard %d: %w", l.Type, l.Soft, l.Hard, err)
+		}
+	}
+	return nil
+}
+
+var rlimitByName = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE,
+	"RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_DATA": unix.RLIMIT_DATA,
+	"RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE,
+	"RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE,
+	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// lookPath finds file in the PATH of env, inside the container.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, checkExecutable(file)
+	}
+
+	path := defaultPath
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	var firstErr error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		candidate := filepath.Join(dir, file)
+		err := checkExecutable(candidate)
+		if err == nil {
+			return candidate, nil
+		}
+		if firstErr == nil && !errors.Is(err, os.ErrNotExist) {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return "", firstErr
+	}
+	return "", fmt.Errorf("%q: executable file not found in $PATH", file)
+}
+
+func checkExecutable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%q: %w", path, err)
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%q: is a directory: %w", path, unix.EACCES)
+	}
+	if fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("%q: permission denied: %w", path, unix.EACCES)
+	}
+	return nil
+}
+
+// execExit maps an exec failure to the shell's convention: 127 for a
+// command that does not exist, 126 for one that cannot be run.
+func execExit(err error) int {
+	if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not found") {
+		return 127
+	}
+	return 126
+}
+
+// exec drops to the process's user and capabilities and execve's it. It
+// returns only on failure.
+func (p *userProcess) exec(sock *syncSocket) error {
+	caps := p.spec.Capabilities
+	if caps != nil {
+		if err := capabilities.DropBounding(caps.Bounding); err != nil {
+			return step("capabilities", err)
+		}
+	}
+	unix.Umask(umask(p.spec.User))
+	if err := capabilities.SetUser(p.user.UID, p.user.GID, p.user.AdditionalGids, caps); err != nil {
+		return step("user", err)
+	}
+	if p.spec.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return step("no_new_privs", os.NewSyscallError("prctl", err))
+		}
+	}
+	if p.pdeathsig != 0 {
+		// A change of credentials clears the parent-death signal.
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.pdeathsig), 0, 0, 0); err != nil {
+			return step("pdeathsig", os.NewSyscallError("prctl", err))
+		}
+	}
+	if err := closeExtraFDs(sock.fd); err != nil {
+		return step("close fds", err)
+	}
+
+	if err := sock.send(message{Type: msgExec}); err != nil {
+		return step("exec", err)
+	}
+	err := unix.Exec(p.path, p.spec.Args, p.env)
+	return &stepError{step: "exec", exit: execExit(err), err: fmt.Errorf("%q: %w", p.path, err)}
+}
+
+func umask(u specs.User) int {
+	if u.Umask != nil {
+		return int(*u.Umask)
+	}
+	return 0o022
+}
+
+// closeExtraFDs marks every fd above stderr close-on-exec, so no host fd
+// reaches the container process. keep stays open until execve closes it.
+func closeExtraFDs(keep int) error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 || fd == keep {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}
