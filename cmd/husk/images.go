@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"husk/image"
+)
+
+var imagesCommand = &cli.Command{
+	Name:   "images",
+	Usage:  "list images in the store",
+	Flags:  []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"}},
+	Action: listImages,
+}
+
+var rmiCommand = &cli.Command{
+	Name:      "rmi",
+	Usage:     "remove images (untag; unused layers go with the last name)",
+	ArgsUsage: "IMAGE [IMAGE...]",
+	Action:    removeImages,
+}
+
+var imageCommand = &cli.Command{
+	Name:  "image",
+	Usage: "manage images",
+	Subcommands: []*cli.Command{
+		{
+			Name:      "import",
+			Usage:     "import an OCI layout directory, an OCI archive or a docker-save archive",
+			ArgsUsage: "PATH [NAME[:TAG]]",
+			Action:    importImage,
+		},
+		{Name: "ls", Aliases: []string{"list"}, Usage: "list images", Action: listImages,
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}}}},
+		{Name: "rm", Usage: "remove images", ArgsUsage: "IMAGE [IMAGE...]", Action: removeImages},
+	},
+}
+
+func importImage(c *cli.Context) error {
+	if c.NArg() < 1 || c.NArg() > 2 {
+		return fmt.Errorf("image import: want PATH [NAME[:TAG]]")
+	}
+	e, err := openEngine(c)
+	if err != nil {
+		return err
+	}
+	img, err := e.Images.Import(c.Args().Get(0), image.ImportOptions{Name: c.Args().Get(1)})
+	if err != nil {
+		return err
+	}
+	fmt.Println(img.ID)
+	return nil
+}
+
+func listImages(c *cli.Context) error {
+	e, err := openEngine(c)
+	if err != nil {
+		return err
+	}
+	imgs, err := e.Images.List()
+	if err != nil {
+		return err
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 3, ' ', 0)
+	if !c.Bool("quiet") {
+		fmt.Fprintln(w, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	}
+	for _, img := range imgs {
+		id := shortDigest(string(img.ID))
+		if c.Bool("quiet") {
+			fmt.Fprintln(w, id)
+			continue
+		}
+		names := img.Names
+		if len(names) == 0 {
+			names = []string{"<none>:<none>"}
+		}
+		for _, n := range names {
+			repo, tag := splitName(n)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", repo, tag, id, ago(img.Created), humanSize(img.Size))
+		}
+	}
+	return w.Flush()
+}
+
+func removeImages(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return fmt.Errorf("rmi: name at least one IMAGE")
+	}
+	e, err := openEngine(c)
+	if err != nil {
+		return err
+	}
+	var failed error
+	for _, ref := range c.Args().Slice() {
+		if err := e.RemoveImage(ref); err != nil {
+			fmt.Fprintf(os.Stderr, "husk: %v\n", err)
+			failed = exitCode{code: 1}
+			continue
+		}
+		fmt.Println("Untagged: " + ref)
+	}
+	return failed
+}
+
+func shortDigest(d string) string {
+	_, hex, _ := strings.Cut(d, ":")
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
+}
+
+// splitName splits "name:tag"; the colon of a registry port is not a tag.
+func splitName(n string) (string, string) {
+	i := strings.LastIndexByte(n, ':')
+	if i < 0 || strings.Contains(n[i:], "/") {
+		return n, "latest"
+	}
+	return n[:i], n[i+1:]
+}
+
+func humanSize(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	v, suffix := float64(n), "kMGT"
+	i := -1
+	for v >= unit && i < len(suffix)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.3g%cB", v, suffix[i])
+}

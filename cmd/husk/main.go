@@ -1,0 +1,75 @@
+// Command husk runs containers from OCI images without a daemon.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"husk/engine"
+	"husk/runtime"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if runtime.IsInit() {
+		runtime.Init()
+	}
+
+	app := &cli.App{
+		Name:                 "husk",
+		Usage:                "run containers from OCI images, without a daemon",
+		Version:              version,
+		EnableBashCompletion: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: engine.DefaultRoot, Usage: "where images and containers are kept", EnvVars: []string{"HUSK_ROOT"}},
+			&cli.BoolFlag{Name: "debug", Usage: "log each step to stderr"},
+		},
+		Before: func(c *cli.Context) error {
+			level := slog.LevelWarn
+			if c.Bool("debug") {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			return nil
+		},
+		Commands: []*cli.Command{
+			runCommand, psCommand, rmCommand,
+			imagesCommand, rmiCommand, imageCommand,
+		},
+	}
+
+	if err := app.Run(os.Args); err != nil {
+		var ex exitCode
+		if errors.As(err, &ex) {
+			if ex.err != nil {
+				fmt.Fprintf(os.Stderr, "husk: %v\n", ex.err)
+			}
+			os.Exit(ex.code)
+		}
+		fmt.Fprintf(os.Stderr, "husk: %v\n", err)
+		os.Exit(125)
+	}
+}
+
+// exitCode makes husk exit with code, printing err first when set.
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e exitCode) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func openEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.Open(c.String("root"))
+}

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"husk/internal/fsutil"
+	"husk/runtime"
+)
+
+// ErrNoContainer is returned when no container has the given name or id.
+var ErrNoContainer = errors.New("no such container")
+
+// Container is husk's record of one container.
+type Container struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"imageId"`
+	Command    []string  `json:"command"`
+	Created    time.Time `json:"created"`
+	AutoRemove bool      `json:"autoRemove,omitempty"`
+
+	// Finished and ExitCode are set once husk has seen the process exit.
+	Finished *time.Time `json:"finished,omitempty"`
+	ExitCode *int       `json:"exitCode,omitempty"`
+
+	// Status is derived on load from the runtime state: running, exited
+	// or created; it is not stored.
+	Status string `json:"-"`
+	Pid    int    `json:"-"`
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ShortID is the 12-character form of an id that husk prints.
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func (e *Engine) saveRecord(c *Container) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode container %s: %w", ShortID(c.ID), err)
+	}
+	return fsutil.WriteFile(filepath.Join(e.containerDir(c.ID), "container.json"), data, 0o600, false)
+}
+
+func (e *Engine) loadRecord(id string) (*Container, error) {
+	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "container.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("container %q: %w", id, ErrNoContainer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read record of container %s: %w", ShortID(id), err)
+	}
+	var c Container
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("decode record of container %s: %w", ShortID(id), err)
+	}
+
+	c.Status = "created"
+	if st, err := e.runtime.State(id); err == nil {
+		c.Status, c.Pid = string(st.Status), st.Pid
+		if st.Status == specs.StateStopped {
+			c.Status, c.Pid = "exited", 0
+		}
+	} else if c.Finished != nil {
+		c.Status = "exited"
+	}
+	return &c, nil
+}
+
+// List returns every container, newest first.
+func (e *Engine) List() ([]*Container, error) {
+	entries, err := os.ReadDir(filepath.Join(e.root, "containers"))
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []*Container
+	for _, ent := range entries {
+		if !ent.IsDir() {
+			continue
+		}
+		c, err := e.loadRecord(ent.Name())
+		if err != nil {
+			continue // half-created: not listed, removed by its creator
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// Lookup finds a container by name, full id or unique id prefix.
+func (e *Engine) Lookup(ref string) (*Container, error) {
+	all, err := e.List()
+	if err != nil {
+		return nil, err
+	}
+	var match []*Container
+	for _, c := range all {
+		if c.Name == ref || c.ID == ref {
+			return c, nil
+		}
+		if len(ref) >= 3 && strings.HasPrefix(c.ID, ref) {
+			match = append(match, c)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return nil, fmt.Errorf("container %q: %w", ref, ErrNoContainer)
+	case 1:
+		return match[0], nil
+	}
+	return nil, fmt.Errorf("container %q: id prefix matches %d containers", ref, len(match))
+}
+
+// Remove deletes a container whole: its record, upper layer and state. A
+// running container is refused unless force, which kills it first.
+func (e *Engine) Remove(ref string, force bool) (*Container, error) {
+	c, err := e.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == "running" && !force {
+		return nil, fmt.Errorf("container %q is running: stop it first or use --force", c.Name)
+	}
+	return c, e.remove(c.ID, force)
+}
+
+func (e *Engine) remove(id string, force bool) error {
+	err := e.runtime.Delete(id, force)
+	if err != nil && !errors.Is(err, runtime.ErrNotExist) {
+		return err
+	}
+	if err := os.RemoveAll(e.containerDir(id)); err != nil {
+		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	}
+	return nil
+}
+
+// reapAutoRemoved removes --rm containers that have stopped but are still
+// on disk because their husk was killed before it could remove them.
+func (e *Engine) reapAutoRemoved() {
+	all, err := e.List()
+	if err != nil {
+		return
+	}
+	for _, c := range all {
+		if c.AutoRemove && c.Status == "exited" {
+			e.remove(c.ID, false)
+		}
+	}
+}
+
+// nameInUse reports whether a container already has name.
+func (e *Engine) nameInUse(name string) (bool, error) {
+	all, err := e.List()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range all {
+		if c.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// RemoveImage untags an image, refusing while a container uses it.
+func (e *Engine) RemoveImage(ref string) error {
+	img, err := e.Images.Get(ref)
+	if err != nil {
+		return err
+	}
+	all, err := e.List()
+	if err != nil {
+		return err
+	}
+	for _, c := range all {
+		if c.ImageID == string(img.ID) && len(img.Names) <= 1 {
+			return fmt.Errorf("image %q is used by container %s (%s): remove it first", ref, ShortID(c.ID), c.Name)
+		}
+	}
+	return e.Images.Remove(ref)
+}

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"time"
+
+	"husk/image"
+	"husk/runtime"
+)
+
+// RunOptions describe `husk run`.
+type RunOptions struct {
+	Image string // a name in the store, or oci:DIR[:REF]
+	Name  string
+	ProcessOptions
+	Interactive bool
+	Remove      bool
+
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Run creates a container from an image, runs it in the foreground with
+// signals forwarded, and returns its exit code (128+N when it died of
+// signal N). The container is removed afterwards when o.Remove is set.
+func (e *Engine) Run(o RunOptions) (int, error) {
+	img, err := e.resolveImage(o.Image)
+	if err != nil {
+		return 0, err
+	}
+	c, err := e.create(img, o)
+	if err != nil {
+		return 0, err
+	}
+
+	code, err := e.runCreated(c, img, o)
+	if o.Remove || err != nil {
+		if rmErr := e.remove(c.ID, true); rmErr != nil && err == nil {
+			err = rmErr
+		}
+	}
+	return code, err
+}
+
+// resolveImage finds the image in the store, importing an oci:DIR[:REF]
+// layout first.
+func (e *Engine) resolveImage(ref string) (*image.Image, error) {
+	if dir, sel, ok := parseOCIRef(ref); ok {
+		return e.Images.Import(dir, image.ImportOptions{Ref: sel})
+	}
+	return e.Images.Get(ref)
+}
+
+// create makes the container's directories and record under the engine
+// lock, so two runs cannot take the same name.
+func (e *Engine) create(img *image.Image, o RunOptions) (*Container, error) {
+	unlock, err := e.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	c := &Container{ID: newID(), Name: o.Name, Image: o.Image, ImageID: string(img.ID),
+		Created: time.Now().UTC(), AutoRemove: o.Remove}
+	if c.Name == "" {
+		c.Name = "husk-" + ShortID(c.ID)
+	}
+	if err := checkName(c.Name); err != nil {
+		return nil, err
+	}
+	if used, err := e.nameInUse(c.Name); err != nil {
+		return nil, err
+	} else if used {
+		return nil, fmt.Errorf("container name %q is already in use", c.Name)
+	}
+
+	dir := e.containerDir(c.ID)
+	// The upper dir's mode becomes the mode of the container's "/".
+	for _, sub := range []string{"upper", "work", "rootfs"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("create container dir: %w", err)
+		}
+	}
+	if err := e.saveRecord(c); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return c, nil
+}
+
+// runCreated runs a created container to its end and records the result.
+func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, error) {
+	dir := e.containerDir(c.ID)
+	if o.Hostname == "" {
+		o.Hostname = ShortID(c.ID)
+	}
+	spec, err := buildSpec(img.Config.Config, o.ProcessOptions, filepath.Join(dir, "rootfs"))
+	if err != nil {
+		return 0, err
+	}
+	c.Command = spec.Process.Args
+	if err := e.saveRecord(c); err != nil {
+		return 0, err
+	}
+	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
+
+	user := o.User
+	if user == "" {
+		user = img.Config.Config.User
+	}
+
+	term, err := newTerminal(o)
+	if err != nil {
+		return 0, err
+	}
+	defer term.restore()
+	if o.TTY {
+		spec.Process.ConsoleSize = term.size()
+	}
+
+	// Signals are caught from before the start: one that arrives while
+	// the container starts is forwarded once it runs.
+	fwd := catchSignals()
+	defer fwd.stop()
+
+	// The parent-death signal is tied to the thread that clones the init:
+	// keep this goroutine on it until the container has exited.
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+
+	ctr, err := e.runtime.Run(runtime.RunOptions{
+		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
+		Stdio:          runtime.Stdio{Stdin: term.stdin(o), Stdout: o.Stdout, Stderr: o.Stderr},
+		KillWithParent: true,
+	})
+	if err != nil {
+		return exitCodeOf(err), err
+	}
+	return e.wait(c, ctr, term, fwd)
+}
+
+// wait forwards signals and the terminal until the container exits.
+func (e *Engine) wait(c *Container, ctr *runtime.Container, term *terminal, fwd *forwarder) (int, error) {
+	fwd.forward(ctr, term)
+	copied := term.attach(ctr.Console)
+
+	code, err := ctr.Wait()
+	fwd.stop()
+	<-copied
+	if sig := fwd.killedBy(); sig != 0 {
+		code = 128 + int(sig)
+	}
+
+	now := time.Now().UTC()
+	c.Finished, c.ExitCode = &now, &code
+	if saveErr := e.saveRecord(c); saveErr != nil && err == nil {
+		err = saveErr
+	}
+	return code, err
+}
+
+// exitCodeOf is husk's exit status for a failure to start: the shell's
+// 126 or 127 when the command could not be run, else 125.
+func exitCodeOf(err error) int {
+	var ie *runtime.InitError
+	if errors.As(err, &ie) && ie.Exit != 0 {
+		return ie.Exit
+	}
+	return 125
+}

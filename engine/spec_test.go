@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func TestProcessArgs(t *testing.T) {
+	empty := ""
+	sh := "/bin/sh"
+	cfg := ocispec.ImageConfig{Entrypoint: []string{"/entry"}, Cmd: []string{"default"}}
+	tests := []struct {
+		name string
+		cfg  ocispec.ImageConfig
+		o    ProcessOptions
+		want []string
+	}{
+		{"image", cfg, ProcessOptions{}, []string{"/entry", "default"}},
+		{"cmd override", cfg, ProcessOptions{Command: []string{"x", "y"}}, []string{"/entry", "x", "y"}},
+		{"entrypoint drops cmd", cfg, ProcessOptions{Entrypoint: &sh}, []string{"/bin/sh"}},
+		{"entrypoint cleared", cfg, ProcessOptions{Entrypoint: &empty, Command: []string{"ls"}}, []string{"ls"}},
+	}
+	for _, tt := range tests {
+		got, err := processArgs(tt.cfg, tt.o)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := processArgs(ocispec.ImageConfig{}, ProcessOptions{}); err == nil {
+		t.Error("an image with no command ran without one")
+	}
+}
+
+func TestMergeEnv(t *testing.T) {
+	got, err := mergeEnv([]string{"PATH=/bin", "A=1"}, []string{"A=2", "B=3", "C"}, true)
+	want := []string{"PATH=/bin", "A=2", "TERM=xterm", "B=3"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("mergeEnv = %v, %v; want %v", got, err, want)
+	}
+	got, _ = mergeEnv(nil, nil, false)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "PATH=/usr/local/sbin") {
+		t.Fatalf("no PATH default: %v", got)
+	}
+	if _, err := mergeEnv(nil, []string{"=x"}, false); err == nil {
+		t.Fatal("an empty variable name was accepted")
+	}
+}
+
+func TestBuildSpecDefaults(t *testing.T) {
+	spec, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"sh"}, WorkingDir: "/srv"},
+		ProcessOptions{Hostname: "h1"}, "/root/fs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Process.Cwd != "/srv" || spec.Hostname != "h1" || !spec.Process.NoNewPrivileges {
+		t.Errorf("process %+v, hostname %q", spec.Process, spec.Hostname)
+	}
+	if len(spec.Process.Capabilities.Bounding) != 14 || len(spec.Linux.Namespaces) != 6 {
+		t.Errorf("caps %v, namespaces %v", spec.Process.Capabilities.Bounding, spec.Linux.Namespaces)
+	}
+	if _, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"sh"}}, ProcessOptions{Workdir: "rel"}, "/r"); err == nil {
+		t.Error("a relative working directory was accepted")
+	}
+}
+
+func TestParseOCIRef(t *testing.T) {
+	tests := []struct{ in, dir, sel string }{
+		{"oci:/images/busybox", "/images/busybox", ""},
+		{"oci:/images/busybox:1.38", "/images/busybox", "1.38"},
+		{"oci:/a:b/c", "/a:b/c", ""},
+		{"oci:rel", "rel", ""},
+	}
+	for _, tt := range tests {
+		dir, sel, ok := parseOCIRef(tt.in)
+		if !ok || dir != tt.dir || sel != tt.sel {
+			t.Errorf("parseOCIRef(%q) = %q, %q, %v", tt.in, dir, sel, ok)
+		}
+	}
+	if _, _, ok := parseOCIRef("busybox:latest"); ok {
+		t.Error("a store name parsed as an oci: ref")
+	}
+}
+
+func TestSigMask(t *testing.T) {
+	status := "Name:\tsh\nSigIgn:\t0000000000000004\nSigCgt:\t0000000000010002\n"
+	if got := sigMask(status, "SigCgt:"); got != 0x10002 {
+		t.Errorf("SigCgt = %#x", got)
+	}
+	if got := sigMask("Name:\tx\n", "SigCgt:"); got != ^uint64(0) {
+		t.Errorf("a missing mask must count as all handled, got %#x", got)
+	}
+}
