@@ -1,0 +1,181 @@
+package tests
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	huskBin    string // the husk binary under test
+	imagesDir  string // the public image layouts
+	sharedRoot string // a store with the public images imported once
+	setupErr   string // why the suite cannot run, when it cannot
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		tmp, err := os.MkdirTemp("", "husk-e2e-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		setup(tmp)
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// setup builds the binaries and imports the images once for every test.
+func setup(tmp string) {
+	if os.Geteuid() != 0 {
+		setupErr = "end-to-end tests need root"
+		return
+	}
+
+	huskBin = os.Getenv("HUSK_BIN")
+	if huskBin == "" {
+		huskBin = filepath.Join(tmp, "husk")
+		out, err := exec.Command("go", "build", "-o", huskBin, "../cmd/husk").CombinedOutput()
+		if err != nil {
+			setupErr = fmt.Sprintf("build husk: %v\n%s", err, out)
+			return
+		}
+	}
+
+	imagesDir = os.Getenv("HUSK_TEST_IMAGES")
+	if imagesDir == "" {
+		imagesDir, _ = filepath.Abs("../../shared/images")
+	}
+	if _, err := os.Stat(filepath.Join(imagesDir, "busybox-1.38-musl", "index.json")); err != nil {
+		setupErr = fmt.Sprintf("test images not found in %s (set HUSK_TEST_IMAGES)", imagesDir)
+		return
+	}
+
+	sharedRoot = filepath.Join(tmp, "root")
+	for name, dir := range publicImages {
+		r := runHusk(sharedRoot, nil, "image", "import", filepath.Join(imagesDir, dir), name)
+		if r.code != 0 {
+			setupErr = fmt.Sprintf("import %s: %s", dir, r.stderr)
+			return
+		}
+	}
+}
+
+// publicImages maps the names the tests use to the layouts in shared/.
+var publicImages = map[string]string{
+	"busybox:musl":  "busybox-1.38-musl",
+	"busybox:glibc": "busybox-1.38-glibc",
+	"alpine:3.20.3": "alpine-3.20.3",
+}
+
+// need skips the test when the suite could not be set up.
+func need(t *testing.T) {
+	t.Helper()
+	if setupErr != "" {
+		t.Skip(setupErr)
+	}
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runHusk runs husk with --root root and returns what it printed and
+// its exit status.
+func runHusk(root string, stdin []byte, args ...string) result {
+	cmd := exec.Command(huskBin, append([]string{"--root", root}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+		errb.WriteString(err.Error())
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// husk runs husk on the shared store.
+func husk(t *testing.T, args ...string) result {
+	t.Helper()
+	return runHusk(sharedRoot, nil, args...)
+}
+
+// mustRun runs `husk run --rm ARGS` and fails the test unless it exits 0.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	r := husk(t, append([]string{"run", "--rm"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("husk run %v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// newRoot gives a test a store of its own, with busybox:musl imported.
+func newRoot(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	r := runHusk(root, nil, "image", "import", filepath.Join(imagesDir, "busybox-1.38-musl"), "busybox:musl")
+	if r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	return root
+}
+
+// assertClean checks that nothing of root's containers is left on the
+// host: no mounts under it, no state dirs, no container dirs.
+func assertClean(t *testing.T, root string) {
+	t.Helper()
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mi), root) {
+		t.Errorf("mounts left under %s:\n%s", root, grepLines(string(mi), root))
+	}
+	for _, sub := range []string{"run", "containers"} {
+		entries, _ := os.ReadDir(filepath.Join(root, sub))
+		for _, e := range entries {
+			if e.IsDir() {
+				t.Errorf("left behind: %s", filepath.Join(root, sub, e.Name()))
+			}
+		}
+	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// waitFor polls cond for up to limit.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}

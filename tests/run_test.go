@@ -1,0 +1,311 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestEchoHello(t *testing.T) {
+	need(t)
+	for _, img := range []string{"busybox:musl", "busybox:glibc"} {
+		t.Run(img, func(t *testing.T) {
+			if got := mustRun(t, img, "echo", "hello"); got != "hello\n" {
+				t.Fatalf("output %q, want %q", got, "hello\n")
+			}
+		})
+	}
+}
+
+func TestAlpineOSRelease(t *testing.T) {
+	need(t)
+	out := mustRun(t, "alpine:3.20.3", "cat", "/etc/os-release")
+	if !strings.Contains(out, "Alpine Linux") || !strings.Contains(out, "VERSION_ID=3.20.3") {
+		t.Fatalf("/etc/os-release does not name Alpine 3.20.3:\n%s", out)
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	need(t)
+	r := husk(t, "run", "--rm", "busybox:musl", "sh", "-c", "exit 42")
+	if r.code != 42 {
+		t.Fatalf("exit %d, want 42 (stderr %q)", r.code, r.stderr)
+	}
+}
+
+func TestCommandNotFound(t *testing.T) {
+	need(t)
+	r := husk(t, "run", "--rm", "busybox:musl", "no-such-command")
+	if r.code != 127 || !strings.Contains(r.stderr, "no-such-command") {
+		t.Fatalf("exit %d, stderr %q; want 127 naming the command", r.code, r.stderr)
+	}
+}
+
+func TestUnknownImage(t *testing.T) {
+	need(t)
+	r := husk(t, "run", "--rm", "no-such-image:1", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, "no-such-image") || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 125 and one line naming the image", r.code, r.stderr)
+	}
+}
+
+func TestPidOne(t *testing.T) {
+	need(t)
+	if got := mustRun(t, "busybox:musl", "sh", "-c", "echo $$"); got != "1\n" {
+		t.Fatalf("the command's pid is %q, want 1", got)
+	}
+}
+
+func TestHostname(t *testing.T) {
+	need(t)
+	if got := mustRun(t, "--hostname", "box1", "busybox:musl", "hostname"); got != "box1\n" {
+		t.Fatalf("hostname %q, want box1", got)
+	}
+}
+
+func TestEnvAndWorkdir(t *testing.T) {
+	need(t)
+	t.Setenv("HUSK_PASSED", "from-host")
+	got := mustRun(t, "-e", "FOO=bar", "-e", "HUSK_PASSED", "-w", "/tmp/new/dir", "busybox:musl",
+		"sh", "-c", `echo "$FOO $HUSK_PASSED $HOME"; pwd; echo $PATH`)
+	want := "bar from-host /root\n/tmp/new/dir\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+	if got != want {
+		t.Fatalf("output %q, want %q", got, want)
+	}
+}
+
+func TestUser(t *testing.T) {
+	need(t)
+	tests := []struct{ user, want string }{
+		{"nobody", "65534 65534"},
+		{"65534", "65534 65534"},
+		{"1000:1000", "1000 1000"},
+		{"nobody:bin", "65534 2"},
+		{"65534:sys", "65534 3"},
+		{"root", "0 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.user, func(t *testing.T) {
+			got := mustRun(t, "-u", tt.user, "busybox:musl", "sh", "-c", "echo $(id -u) $(id -g)")
+			if strings.TrimSpace(got) != tt.want {
+				t.Fatalf("-u %s runs as %q, want %q", tt.user, strings.TrimSpace(got), tt.want)
+			}
+		})
+	}
+
+	r := husk(t, "run", "--rm", "-u", "nosuchuser", "busybox:musl", "true")
+	if r.code == 0 || !strings.Contains(r.stderr, "nosuchuser") {
+		t.Fatalf("unknown user: exit %d, stderr %q; want a failure naming the user", r.code, r.stderr)
+	}
+}
+
+func TestSupplementaryGroups(t *testing.T) {
+	need(t)
+	// busybox's /etc/group lists root in several groups (wheel, ...).
+	got := mustRun(t, "-u", "root", "alpine:3.20.3", "id", "-G")
+	if len(strings.Fields(got)) < 2 {
+		t.Fatalf("root has groups %q, want its supplementary groups too", got)
+	}
+}
+
+func TestStdinPiped(t *testing.T) {
+	need(t)
+	r := runHusk(sharedRoot, []byte("through the pipe\n"), "run", "--rm", "-i", "busybox:musl", "cat")
+	if r.code != 0 || r.stdout != "through the pipe\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// Without -i the container gets no stdin.
+	r = runHusk(sharedRoot, []byte("not for you\n"), "run", "--rm", "busybox:musl", "cat")
+	if r.code != 0 || r.stdout != "" {
+		t.Fatalf("without -i: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// startHusk starts `husk run` in the background and waits until the
+// container's command is running (it prints "ready").
+func startHusk(t *testing.T, root string, args ...string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(huskBin, append([]string{"--root", root, "run"}, args...)...)
+	out := &strings.Builder{}
+	pr, pw, _ := os.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	buf := make([]byte, 6)
+	if _, err := pr.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("container did not get ready: %q %v, stderr %s", buf, err, out)
+	}
+	go func() { copyInto(out, pr) }()
+	return cmd, out
+}
+
+func copyInto(dst *strings.Builder, src *os.File) {
+	b := make([]byte, 512)
+	for {
+		n, err := src.Read(b)
+		dst.Write(b[:n])
+		if err != nil {
+			return
+		}
+	}
+}
+
+func exitOf(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("husk did not exit within 10s")
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func TestSignalKillsByDefault(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd, _ := startHusk(t, root, "--rm", "busybox:musl", "sh", "-c", "echo ready; exec sleep 100")
+			cmd.Process.Signal(sig)
+			if got, want := exitOf(t, cmd), 128+int(sig); got != want {
+				t.Fatalf("exit %d after %v, want %d", got, sig, want)
+			}
+		})
+	}
+	assertClean(t, root)
+}
+
+func TestSignalReachesHandler(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	cmd, out := startHusk(t, root, "--rm", "busybox:musl", "sh", "-c",
+		`trap 'echo got-usr1' USR1; trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd.Process.Signal(syscall.SIGUSR1)
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if got := exitOf(t, cmd); got != 7 {
+		t.Fatalf("exit %d, want 7 from the TERM trap; output %q", got, out)
+	}
+	if !strings.Contains(out.String(), "got-usr1") || !strings.Contains(out.String(), "got-term") {
+		t.Fatalf("the handlers did not run: %q", out)
+	}
+	assertClean(t, root)
+}
+
+func TestKilledBySignalInside(t *testing.T) {
+	need(t)
+	// A child of pid 1 killed by SIGTERM; pid 1 re-raises nothing, the
+	// shell reports 143 as the shell convention says.
+	r := husk(t, "run", "--rm", "busybox:musl", "sh", "-c", "sleep 100 & kill -TERM $!; wait $!")
+	if r.code != 143 {
+		t.Fatalf("exit %d, want 143", r.code)
+	}
+}
+
+func TestContainerStaysUntilRm(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	r := runHusk(root, nil, "run", "--name", "keeper", "busybox:musl", "sh", "-c", "echo data > /kept; exit 3")
+	if r.code != 3 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	ps := runHusk(root, nil, "ps", "-a")
+	if !strings.Contains(ps.stdout, "keeper") || !strings.Contains(ps.stdout, "Exited (3)") {
+		t.Fatalf("husk ps -a does not show the stopped container:\n%s", ps.stdout)
+	}
+	if r := runHusk(root, nil, "run", "--name", "keeper", "busybox:musl", "true"); r.code != 125 ||
+		!strings.Contains(r.stderr, `"keeper" is already in use`) {
+		t.Fatalf("a second container named keeper: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runHusk(root, nil, "rm", "keeper"); r.code != 0 {
+		t.Fatalf("husk rm: %d %s", r.code, r.stderr)
+	}
+	if r := runHusk(root, nil, "rm", "keeper"); r.code == 0 || !strings.Contains(r.stderr, "keeper") {
+		t.Fatalf("second husk rm: exit %d, %q; want an error naming it", r.code, r.stderr)
+	}
+	assertClean(t, root)
+}
+
+func TestRunningContainerInPs(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	cmd, _ := startHusk(t, root, "--name", "sleeper", "busybox:musl", "sh", "-c", "echo ready; exec sleep 100")
+	ps := runHusk(root, nil, "ps")
+	if !strings.Contains(ps.stdout, "sleeper") || !strings.Contains(ps.stdout, "Up") {
+		t.Errorf("husk ps does not show the running container:\n%s", ps.stdout)
+	}
+	if r := runHusk(root, nil, "rm", "sleeper"); r.code == 0 || !strings.Contains(r.stderr, "running") {
+		t.Errorf("rm of a running container: exit %d, %q; want a refusal", r.code, r.stderr)
+	}
+	if r := runHusk(root, nil, "rm", "-f", "sleeper"); r.code != 0 {
+		t.Errorf("rm -f: %d %s", r.code, r.stderr)
+	}
+	exitOf(t, cmd)
+	assertClean(t, root)
+}
+
+// TestKillNineHusk kills husk itself: the container must die with it,
+// and the next husk command removes what --rm would have.
+func TestKillNineHusk(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	cmd, _ := startHusk(t, root, "--rm", "busybox:musl", "sh", "-c", "echo ready; exec sleep 100")
+	pid := containerPid(t, root)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !waitFor(5*time.Second, func() bool { return !processExists(pid) }) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("container process %d outlived husk", pid)
+	}
+	runHusk(root, nil, "ps", "-a")
+	assertClean(t, root)
+}
+
+// containerPid reads the pid of the only container under root.
+func containerPid(t *testing.T, root string) int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "run"))
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("want one container state, got %v %v", entries, err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "run", entries[0].Name(), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), `"pid":`)
+	j := strings.IndexAny(string(data)[i+6:], ",}")
+	pid, err := strconv.Atoi(string(data)[i+6 : i+6+j])
+	if err != nil {
+		t.Fatalf("no pid in state %s", data)
+	}
+	return pid
+}
+
+func processExists(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// A zombie waiting for its reaper is gone for our purposes.
+	return !strings.Contains(string(data), ") Z ")
+}
+
+func TestNothingLeftAfterRun(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	r := runHusk(root, nil, "run", "--rm", "busybox:musl", "sh", "-c", "sleep 0.1 & echo done")
+	if r.code != 0 {
+		t.Fatalf("exit %d %s", r.code, r.stderr)
+	}
+	assertClean(t, root)
+}
