@@ -184,10 +184,10 @@ func checkExecutable(path string) error {
 		return fmt.Errorf("%q: %w", path, err)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%q: is a directory: %w", path, unix.EACCES)
+		return fmt.Errorf("%q: is a directory", path)
 	}
 	if fi.Mode()&0o111 == 0 {
-		return fmt.Errorf("%q: permission denied: %w", path, unix.EACCES)
+		return fmt.Errorf("%q: %w", path, unix.EACCES)
 	}
 	return nil
 }

@@ -69,7 +69,9 @@ func (r *Runtime) Run(o RunOptions) (*Container, error) {
 }
 
 func (r *Runtime) run(o RunOptions) (*Container, error) {
-	cfg := &initConfig{Spec: o.Spec, RootMount: o.RootMount, User: o.User}
+	// The init waits once set up, so the state is on disk before the
+	// user process runs: whoever sees the process can find its container.
+	cfg := &initConfig{Spec: o.Spec, RootMount: o.RootMount, User: o.User, WaitStart: true}
 	if o.KillWithParent {
 		cfg.Pdeathsig = int(unix.SIGKILL)
 	}
@@ -91,10 +93,14 @@ func (r *Runtime) run(o RunOptions) (*Container, error) {
 		Created: time.Now().UTC(),
 	}
 	// The start time tells this init from a later process with its pid.
-	// If the process has already exited it may be unreadable: the state
-	// then says stopped on the next read, which is right.
-	st.StartTime, _ = processStartTime(st.Pid)
-	if err := r.save(st); err != nil {
+	st.StartTime, err = processStartTime(st.Pid)
+	if err == nil {
+		err = r.save(st)
+	}
+	if err == nil {
+		err = p.start()
+	}
+	if err != nil {
 		p.abort()
 		return nil, err
 	}
