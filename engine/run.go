@@ -8,6 +8,8 @@ import (
 	goruntime "runtime"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"husk/image"
 	"husk/runtime"
 )
@@ -132,19 +134,24 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, 
 	goruntime.LockOSThread()
 	defer goruntime.UnlockOSThread()
 
-	ctr, err := e.runtime.Run(runtime.RunOptions{
+	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
-		Stdio:          runtime.Stdio{Stdin: term.stdin(o), Stdout: o.Stdout, Stderr: o.Stderr},
-		KillWithParent: true,
+		Stdio:      runtime.Stdio{Stdin: term.stdin(o), Stdout: o.Stdout, Stderr: o.Stderr},
+		Foreground: true, KillWithParent: true,
 	})
 	if err != nil {
+		return exitCodeOf(err), err
+	}
+	if err := ctr.StartForeground(); err != nil {
+		ctr.Signal(unix.SIGKILL)
+		ctr.Wait()
 		return exitCodeOf(err), err
 	}
 	return e.wait(c, ctr, term, fwd)
 }
 
 // wait forwards signals and the terminal until the container exits.
-func (e *Engine) wait(c *Container, ctr *runtime.Container, term *terminal, fwd *forwarder) (int, error) {
+func (e *Engine) wait(c *Container, ctr *runtime.Process, term *terminal, fwd *forwarder) (int, error) {
 	fwd.forward(ctr, term)
 	copied := term.attach(ctr.Console)
 

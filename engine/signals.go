@@ -53,12 +53,12 @@ func catchSignals() *forwarder {
 }
 
 // forward passes caught signals on to the container until stop.
-func (f *forwarder) forward(ctr *runtime.Container, term *terminal) {
+func (f *forwarder) forward(ctr *runtime.Process, term *terminal) {
 	f.started = true
 	go f.loop(ctr, term)
 }
 
-func (f *forwarder) loop(ctr *runtime.Container, term *terminal) {
+func (f *forwarder) loop(ctr *runtime.Process, term *terminal) {
 	defer close(f.done)
 	for s := range f.ch {
 		sig := s.(syscall.Signal)

@@ -32,9 +32,9 @@ func Default() []specs.LinuxNamespace {
 	}
 }
 
-// CloneFlags returns the CLONE_NEW* flags that create the namespaces in ns.
-// An unknown type, a type listed twice, or a namespace to be joined by path
-// is an error naming it.
+// CloneFlags returns the CLONE_NEW* flags that create the new namespaces in
+// ns; those with a path are joined instead (see Joins). An unknown type or
+// a type listed twice is an error naming it.
 func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 	var flags uintptr
 	for _, n := range ns {
@@ -46,11 +46,23 @@ func CloneFlags(ns []specs.LinuxNamespace) (uintptr, error) {
 			return 0, fmt.Errorf("linux.namespaces: %q listed twice", n.Type)
 		}
 		if n.Path != "" {
-			return 0, fmt.Errorf("linux.namespaces: joining the %s namespace at %q is not supported", n.Type, n.Path)
+			if n.Type == specs.UserNamespace && len(ns) > 1 && hasNew(ns) {
+				return 0, fmt.Errorf("linux.namespaces: joining the user namespace at %q while creating others is not supported", n.Path)
+			}
+			continue
 		}
 		flags |= f
 	}
 	return flags, nil
+}
+
+func hasNew(ns []specs.LinuxNamespace) bool {
+	for _, n := range ns {
+		if n.Path == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Has reports whether ns lists a namespace of type t.

@@ -21,7 +21,8 @@ func TestCloneFlags(t *testing.T) {
 		{"user", []specs.LinuxNamespace{{Type: specs.UserNamespace}}, unix.CLONE_NEWUSER, ""},
 		{"unknown", []specs.LinuxNamespace{{Type: "bogus"}}, 0, `unknown namespace type "bogus"`},
 		{"twice", []specs.LinuxNamespace{{Type: "pid"}, {Type: "pid"}}, 0, `"pid" listed twice`},
-		{"path", []specs.LinuxNamespace{{Type: "network", Path: "/run/netns/x"}}, 0, `"/run/netns/x"`},
+		{"joined", []specs.LinuxNamespace{{Type: "network", Path: "/run/netns/x"}, {Type: "pid"}}, unix.CLONE_NEWPID, ""},
+		{"user joined with new", []specs.LinuxNamespace{{Type: "user", Path: "/proc/1/ns/user"}, {Type: "pid"}}, 0, "while creating others"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,10 @@ type Config struct {
 	// the directory is bind-mounted onto itself, as for a bundle whose
 	// rootfs is a plain directory.
 	RootMount *specs.Mount
+	// BeforePivot, when set, runs once every mount is in place and before
+	// pivot_root: the point where the runtime spec runs the createRuntime
+	// and createContainer hooks. Its error is returned as it is.
+	BeforePivot func() error
 }
 
 // DefaultMounts returns the mounts runc and Docker give a container by

@@ -81,6 +81,11 @@ func Setup(c Config) error {
 	if err := mountAll(rootPath, plans, nodes); err != nil {
 		return fmt.Errorf("set up rootfs: %w", err)
 	}
+	if c.BeforePivot != nil {
+		if err := c.BeforePivot(); err != nil {
+			return err
+		}
+	}
 	if err := makePrivateIfShared("/", rootPath); err != nil {
 		return fmt.Errorf("set up rootfs: prepare pivot_root: %w", err)
 	}

@@ -9,6 +9,11 @@ import (
 type initConfig struct {
 	Spec *specs.Spec `json:"spec"`
 
+	ID     string `json:"id"`
+	Bundle string `json:"bundle"`
+	// Pid is the init's pid on the host, for the state hooks receive.
+	Pid int `json:"pid"`
+
 	// RootMount, when set, is mounted at Spec.Root.Path (an overlay of an
 	// image's layers); when nil the rootfs directory is bind-mounted.
 	RootMount *specs.Mount `json:"rootMount,omitempty"`
@@ -19,10 +24,34 @@ type initConfig struct {
 	User string `json:"user,omitempty"`
 
 	// WaitStart makes the init report msgReady and wait for msgStart
-	// before it execs, so the parent can finish host-side set-up.
+	// on the socket before it execs (husk run, huskrt run).
 	WaitStart bool `json:"waitStart,omitempty"`
+
+	// ExecFifo, when non-zero, is the init's fd of the exec fifo (opened
+	// O_PATH): after msgReady the init opens it for writing, which blocks
+	// until `start` opens it for reading (huskrt create).
+	ExecFifo int `json:"execFifo,omitempty"`
+
+	// Exec marks a process joining a running container: the namespaces
+	// are joined already, so no rootfs, hostname or network set-up.
+	Exec bool `json:"exec,omitempty"`
+
+	// PreserveFDs is how many fds after stderr pass to the process.
+	PreserveFDs int `json:"preserveFds,omitempty"`
+
+	// NoNewKeyring keeps the caller's session keyring instead of giving
+	// the container one of its own.
+	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 
 	// Pdeathsig, when non-zero, is set again after the init changes its
 	// credentials (which clears it), so the container dies with its parent.
 	Pdeathsig int `json:"pdeathsig,omitempty"`
+}
+
+// state returns the OCI state that hooks run by the init receive.
+func (c *initConfig) state(status specs.ContainerState) *specs.State {
+	return &specs.State{
+		Version: specs.Version, ID: c.ID, Status: status, Pid: c.Pid,
+		Bundle: c.Bundle, Annotations: c.Spec.Annotations,
+	}
 }

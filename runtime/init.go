@@ -12,12 +12,11 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"husk/namespaces"
 	"husk/rootfs"
 )
 
 // envInitFD tells a re-executed husk binary that it is a container's init
-// and which fd is its end of the sync socket.
+// (or an exec'd process) and which fd is its end of the sync socket.
 const envInitFD = "_HUSK_INIT_FD"
 
 // IsInit reports whether this process was started as a container's init.
@@ -46,7 +45,7 @@ func Init() {
 	sock := &syncSocket{fd: fd}
 	if err := runInit(sock); err != nil {
 		reportInitError(sock, err)
-		os.Exit(1)
+		os.Exit(exitOf(err))
 	}
 	os.Exit(0) // not reached: runInit only returns on failure
 }
@@ -68,6 +67,16 @@ func step(name string, err error) error {
 	return &stepError{step: name, err: err}
 }
 
+func exitOf(err error) int {
+	var se *stepError
+	if errors.As(err, &se) && se.exit != 0 {
+		return se.exit
+	}
+	return 1
+}
+
+// reportInitError sends the failure to the parent, or, when the parent has
+// gone (a started `huskrt create`), writes it to the container's stderr.
 func reportInitError(sock *syncSocket, err error) {
 	m := message{Type: msgError, Step: "init", Error: err.Error()}
 	var se *stepError
@@ -75,7 +84,7 @@ func reportInitError(sock *syncSocket, err error) {
 		m.Step, m.Error, m.Exit = se.step, se.err.Error(), se.exit
 	}
 	if sendErr := sock.send(m); sendErr != nil {
-		fmt.Fprintf(os.Stderr, "husk init: %v\n", err)
+		fmt.Fprintf(os.Stderr, "husk init: %s: %s\n", m.Step, m.Error)
 	}
 }
 
@@ -87,35 +96,91 @@ func runInit(sock *syncSocket) error {
 	if err != nil {
 		return step("read config", err)
 	}
+	if cfg.Exec {
+		return runExecInit(sock, cfg)
+	}
 	spec := cfg.Spec
 
-	if err := rootfs.Setup(rootfs.Config{Spec: spec, RootMount: cfg.RootMount}); err != nil {
+	if !cfg.NoNewKeyring {
+		if err := joinSessionKeyring(cfg.ID); err != nil {
+			return step("keyring", err)
+		}
+	}
+	setup := rootfs.Config{Spec: spec, RootMount: cfg.RootMount,
+		BeforePivot: func() error { return beforePivot(sock, cfg) }}
+	if err := rootfs.Setup(setup); err != nil {
+		var se *stepError
+		if errors.As(err, &se) {
+			return err
+		}
 		return step("rootfs", err)
 	}
 	if err := setIdentity(spec); err != nil {
 		return step("hostname", err)
 	}
-	if spec.Linux != nil && namespaces.Has(spec.Linux.Namespaces, specs.NetworkNamespace) {
+	if spec.Linux != nil && hasNamespace(spec, specs.NetworkNamespace, true) {
 		if err := loopbackUp(); err != nil {
 			return step("loopback", err)
 		}
 	}
+	return runProcess(sock, cfg)
+}
 
+// runExecInit runs a process in a container whose namespaces it has
+// already joined (see package nsenter).
+func runExecInit(sock *syncSocket, cfg *initConfig) error {
+	return runProcess(sock, cfg)
+}
+
+// runProcess resolves the user process, waits for the go-ahead and
+// execs it.
+func runProcess(sock *syncSocket, cfg *initConfig) error {
 	proc, err := prepareProcess(cfg)
 	if err != nil {
 		return err
 	}
-	if spec.Process.Terminal {
-		if err := setupConsole(sock, spec.Process.ConsoleSize, proc.user.UID); err != nil {
+	if cfg.Spec.Process.Terminal {
+		if err := setupConsole(sock, cfg.Spec.Process.ConsoleSize, proc.user.UID); err != nil {
 			return step("console", err)
 		}
 	}
-	if cfg.WaitStart {
+
+	switch {
+	case cfg.WaitStart:
 		if err := waitStart(sock); err != nil {
 			return step("wait for start", err)
 		}
+	case cfg.ExecFifo != 0:
+		if err := sock.send(message{Type: msgReady}); err != nil {
+			return step("ready", err)
+		}
+		if err := waitFifo(cfg.ExecFifo); err != nil {
+			return step("exec fifo", err)
+		}
+	}
+	if !cfg.Exec && cfg.Spec.Hooks != nil {
+		err := runHooks("startContainer", cfg.Spec.Hooks.StartContainer, cfg.state(specs.StateRunning))
+		if err != nil {
+			return step("hooks", err)
+		}
 	}
 	return proc.exec(sock)
+}
+
+// beforePivot runs between the mounts and pivot_root: the parent runs the
+// prestart and createRuntime hooks in the runtime's namespaces, then the
+// init runs createContainer hooks in the container's.
+func beforePivot(sock *syncSocket, cfg *initConfig) error {
+	h := cfg.Spec.Hooks
+	if h == nil {
+		return nil
+	}
+	if len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		if err := askParent(sock, msgHooks, msgHooksOK); err != nil {
+			return step("hooks", err)
+		}
+	}
+	return step("hooks", runHooks("createContainer", h.CreateContainer, cfg.state(specs.StateCreating)))
 }
 
 func readConfig(sock *syncSocket) (*initConfig, error) {
@@ -138,7 +203,13 @@ func readConfig(sock *syncSocket) (*initConfig, error) {
 }
 
 func waitStart(sock *syncSocket) error {
-	if err := sock.send(message{Type: msgReady}); err != nil {
+	return askParent(sock, msgReady, msgStart)
+}
+
+// askParent sends a message of type ask and waits for one of type want.
+// An error message from the parent is returned as an error.
+func askParent(sock *syncSocket, ask, want string) error {
+	if err := sock.send(message{Type: ask}); err != nil {
 		return err
 	}
 	m, _, err := sock.recv()
@@ -148,10 +219,38 @@ func waitStart(sock *syncSocket) error {
 	if err != nil {
 		return err
 	}
-	if m.Type != msgStart {
-		return fmt.Errorf("got %q message, want %q", m.Type, msgStart)
+	if m.Type == msgError {
+		return errors.New(m.Error)
+	}
+	if m.Type != want {
+		return fmt.Errorf("got %q message, want %q", m.Type, want)
 	}
 	return nil
+}
+
+// waitFifo blocks until `start` opens the exec fifo for reading, then
+// writes the byte it waits for. The fifo was opened O_PATH before
+// pivot_root; reopening it through /proc/self/fd reaches it from inside.
+func waitFifo(fd int) error {
+	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	unix.Close(fd)
+
+	_, err = f.Write([]byte{0})
+	return err
+}
+
+// joinSessionKeyring gives the container a session keyring of its own, so
+// it cannot read the keys of the caller's session.
+func joinSessionKeyring(id string) error {
+	_, err := unix.KeyctlJoinSessionKeyring("_ses." + id)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return nil // no keyrings here, or forbidden by a seccomp profile above us
+	}
+	return err
 }
 
 // setIdentity sets the hostname and domain name of a new uts namespace.
@@ -159,8 +258,8 @@ func setIdentity(spec *specs.Spec) error {
 	if spec.Hostname == "" && spec.Domainname == "" {
 		return nil
 	}
-	if spec.Linux == nil || !namespaces.Has(spec.Linux.Namespaces, specs.UTSNamespace) {
-		return errors.New("hostname or domainname set without a new uts namespace")
+	if !hasNamespace(spec, specs.UTSNamespace, false) {
+		return errors.New("hostname or domainname set without a uts namespace of the container's own")
 	}
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
@@ -173,6 +272,20 @@ func setIdentity(spec *specs.Spec) error {
 		}
 	}
 	return nil
+}
+
+// hasNamespace reports whether spec lists a namespace of type t; with
+// onlyNew, only a new one (not joined by path) counts.
+func hasNamespace(spec *specs.Spec, t specs.LinuxNamespaceType, onlyNew bool) bool {
+	if spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == t && (!onlyNew || ns.Path == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // loopbackUp brings up lo in the container's network namespace, as every

@@ -19,18 +19,40 @@ type Stdio struct {
 	Stdin, Stdout, Stderr *os.File
 }
 
-// initProcess is the parent's handle on a started init.
+// launch describes how the parent starts an init or an exec'd process.
+type launch struct {
+	cfg   *initConfig
+	stdio Stdio
+	// extra are fds passed on as 3, 4, ... (--preserve-fds); the sync
+	// socket and the exec fifo come after them.
+	extra []*os.File
+	fifo  *os.File
+	// join are namespaces to enter by path before the Go runtime starts
+	// (package nsenter); when one is a pid namespace the process forks
+	// once more and join.pid reports the real pid.
+	join []namespaces.Join
+	// hooks runs the prestart and createRuntime hooks when the init asks.
+	hooks func(pid int) error
+	// beforeConfig runs once the process exists, before it gets its
+	// config: the place to put it into its cgroup.
+	beforeConfig func(pid int) error
+}
+
+// initProcess is the parent's handle on a started init or exec process.
 type initProcess struct {
 	cmd     *exec.Cmd
 	sock    *syncSocket
 	console *os.File
+	// realPid is the process's pid when nsenter forked it as a sibling of
+	// cmd (a joined pid namespace); 0 when cmd's process is it.
+	realPid int
 }
 
-// startInit clones the init with the spec's namespaces and sends it cfg.
-// It returns once the init has either reported msgReady (cfg.WaitStart) or
-// exec'd the user process; on failure the init has been reaped.
-func startInit(cfg *initConfig, stdio Stdio) (*initProcess, error) {
-	cmd, err := initCommand(cfg, stdio)
+// startProcess clones the process and hands it its config. It returns once
+// the process has reported msgReady or exec'd; on failure it has been
+// killed and reaped.
+func startProcess(l launch) (*initProcess, error) {
+	cmd, err := processCommand(l)
 	if err != nil {
 		return nil, err
 	}
@@ -38,8 +60,16 @@ func startInit(cfg *initConfig, stdio Stdio) (*initProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd.ExtraFiles = []*os.File{child}
-	cmd.Env = []string{envInitFD + "=3"}
+	fdSync := 3 + len(l.extra)
+	cmd.ExtraFiles = append(append([]*os.File(nil), l.extra...), child)
+	cmd.Env = []string{envInitFD + "=" + strconv.Itoa(fdSync)}
+	if l.fifo != nil {
+		l.cfg.ExecFifo = fdSync + 1
+		cmd.ExtraFiles = append(cmd.ExtraFiles, l.fifo)
+	}
+	if len(l.join) > 0 {
+		cmd.Env = append(cmd.Env, namespaces.JoinEnv(fdSync))
+	}
 
 	exe, err := sealedSelf()
 	if err != nil {
@@ -54,56 +84,96 @@ func startInit(cfg *initConfig, stdio Stdio) (*initProcess, error) {
 	child.Close()
 	if err != nil {
 		sock.close()
-		return nil, fmt.Errorf("start container init: %w", err)
+		return nil, fmt.Errorf("start container process: %w", err)
 	}
 
 	p := &initProcess{cmd: cmd, sock: sock}
-	if err := p.handshake(cfg); err != nil {
+	if err := p.handshake(l); err != nil {
 		p.abort()
 		return nil, err
 	}
 	return p, nil
 }
 
-// initCommand builds the clone of this binary that becomes the init.
-func initCommand(cfg *initConfig, stdio Stdio) (*exec.Cmd, error) {
+// processCommand builds the clone of this binary that becomes the process.
+func processCommand(l launch) (*exec.Cmd, error) {
 	var flags uintptr
-	if cfg.Spec.Linux != nil {
-		f, err := namespaces.CloneFlags(cfg.Spec.Linux.Namespaces)
+	if l.cfg.Spec.Linux != nil && !l.cfg.Exec {
+		f, err := namespaces.CloneFlags(l.cfg.Spec.Linux.Namespaces)
 		if err != nil {
 			return nil, err
 		}
 		flags = f
 	}
-
-	cmd := &exec.Cmd{
-		Args:   []string{"husk-init"},
-		Stdin:  stdio.Stdin,
-		Stdout: stdio.Stdout,
-		Stderr: stdio.Stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: flags,
-			// A session of its own: terminal signals reach the container
-			// only through its parent, and the init may take a pty as
-			// its controlling terminal.
-			Setsid:    true,
-			Pdeathsig: syscall.Signal(cfg.Pdeathsig),
-		},
+	attr := &syscall.SysProcAttr{
+		Cloneflags: flags,
+		// A session of its own: terminal signals reach the container
+		// only through its parent, and the process may take a pty as
+		// its controlling terminal.
+		Setsid:    true,
+		Pdeathsig: syscall.Signal(l.cfg.Pdeathsig),
 	}
-	return cmd, nil
+	if err := idMappings(l.cfg.Spec, attr); err != nil {
+		return nil, err
+	}
+	return &exec.Cmd{
+		Args: []string{"husk-init"}, Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout,
+		Stderr: l.stdio.Stderr, SysProcAttr: attr,
+	}, nil
 }
 
-// handshake sends the config and reads the init's reports until it is
-// ready, has exec'd, or has failed.
-func (p *initProcess) handshake(cfg *initConfig) error {
-	raw, err := json.Marshal(cfg)
+// handshake joins namespaces, sends the config and reads the process's
+// reports until it is ready, has exec'd, or has failed.
+func (p *initProcess) handshake(l launch) error {
+	if len(l.join) > 0 {
+		if err := p.enterNamespaces(l.join); err != nil {
+			return err
+		}
+	}
+	if l.beforeConfig != nil {
+		if err := l.beforeConfig(p.pid()); err != nil {
+			return err
+		}
+	}
+
+	l.cfg.Pid = p.pid()
+	raw, err := json.Marshal(l.cfg)
 	if err != nil {
 		return fmt.Errorf("encode init config: %w", err)
 	}
 	if err := p.sock.send(message{Type: msgConfig, Config: raw}); err != nil {
 		return err
 	}
+	return p.readReports(l)
+}
 
+// enterNamespaces sends the namespaces to join to the C constructor and,
+// when it forks into a joined pid namespace, learns the real pid.
+func (p *initProcess) enterNamespaces(join []namespaces.Join) error {
+	if err := namespaces.SendJoin(p.sock.fd, join); err != nil {
+		return err
+	}
+	if !namespaces.JoinsPid(join) {
+		return nil
+	}
+	m, _, err := p.sock.recv()
+	if errors.Is(err, io.EOF) {
+		return p.diedEarly()
+	}
+	if err != nil {
+		return fmt.Errorf("read from container process: %w", err)
+	}
+	if m.Type == msgError {
+		return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+	}
+	if m.Type != "pid" || m.Pid <= 0 {
+		return fmt.Errorf("unexpected %q message from nsenter", m.Type)
+	}
+	p.realPid = m.Pid
+	return nil
+}
+
+func (p *initProcess) readReports(l launch) error {
 	execing := false
 	for {
 		m, fds, err := p.sock.recv()
@@ -114,7 +184,7 @@ func (p *initProcess) handshake(cfg *initConfig) error {
 			return p.diedEarly()
 		}
 		if err != nil {
-			return fmt.Errorf("read from container init: %w", err)
+			return fmt.Errorf("read from container process: %w", err)
 		}
 
 		switch m.Type {
@@ -123,6 +193,10 @@ func (p *initProcess) handshake(cfg *initConfig) error {
 				return fmt.Errorf("console message carried %d fds, want 1", len(fds))
 			}
 			p.console = os.NewFile(uintptr(fds[0]), "pty-master")
+		case msgHooks:
+			if err := p.runParentHooks(l); err != nil {
+				return err
+			}
 		case msgReady:
 			return nil
 		case msgExec:
@@ -130,24 +204,43 @@ func (p *initProcess) handshake(cfg *initConfig) error {
 		case msgError:
 			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
 		default:
-			return fmt.Errorf("unexpected %q message from container init", m.Type)
+			return fmt.Errorf("unexpected %q message from container process", m.Type)
 		}
 	}
 }
 
-// diedEarly reaps an init that closed its socket without a report and
+// runParentHooks runs the hooks the init asked for and tells it the
+// outcome; a failed hook fails the create.
+func (p *initProcess) runParentHooks(l launch) error {
+	var err error
+	if l.hooks != nil {
+		err = l.hooks(p.pid())
+	}
+	if err != nil {
+		p.sock.send(message{Type: msgError, Error: err.Error()})
+		return err
+	}
+	return p.sock.send(message{Type: msgHooksOK})
+}
+
+// diedEarly reaps a process that closed its socket without a report and
 // says how it ended.
 func (p *initProcess) diedEarly() error {
 	err := p.cmd.Wait()
 	p.cmd.Process = nil
 	if err != nil {
-		return fmt.Errorf("container init exited before the process started: %w", err)
+		return fmt.Errorf("container process exited before it started: %w", err)
 	}
-	return errors.New("container init exited before the process started")
+	return errors.New("container process exited before it started")
 }
 
-// abort kills and reaps an init that failed, so nothing is left running.
+// abort kills and reaps a process that failed, so nothing is left running.
 func (p *initProcess) abort() {
+	if p.realPid > 0 {
+		syscall.Kill(p.realPid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(p.realPid, &ws, 0, nil)
+	}
 	if p.cmd.Process != nil {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
@@ -158,8 +251,8 @@ func (p *initProcess) abort() {
 	}
 }
 
-// start releases an init that is waiting in msgReady and waits until the
-// user process has been exec'd.
+// start releases a process waiting in msgReady (WaitStart) and waits until
+// the user process has been exec'd.
 func (p *initProcess) start() error {
 	if err := p.sock.send(message{Type: msgStart}); err != nil {
 		return err
@@ -170,7 +263,7 @@ func (p *initProcess) start() error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read from container init: %w", err)
+			return fmt.Errorf("read from container process: %w", err)
 		}
 		if m.Type == msgError {
 			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
@@ -178,8 +271,44 @@ func (p *initProcess) start() error {
 	}
 }
 
-// specPid returns the pid of the init on the host.
-func (p *initProcess) pid() int { return p.cmd.Process.Pid }
+// pid returns the pid of the process on the host.
+func (p *initProcess) pid() int {
+	if p.realPid > 0 {
+		return p.realPid
+	}
+	return p.cmd.Process.Pid
+}
+
+// wait waits for the process to exit and returns its shell-style code.
+func (p *initProcess) wait() (int, error) {
+	defer p.sock.close()
+	if p.realPid > 0 {
+		p.cmd.Wait() // the intermediate exits as soon as it has forked
+		var ws syscall.WaitStatus
+		for {
+			_, err := syscall.Wait4(p.realPid, &ws, 0, nil)
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			if err != nil {
+				return -1, fmt.Errorf("wait for pid %d: %w", p.realPid, err)
+			}
+			return waitStatus(ws), nil
+		}
+	}
+
+	err := p.cmd.Wait()
+	if err == nil {
+		return 0, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+			return waitStatus(ws), nil
+		}
+	}
+	return -1, err
+}
 
 // waitStatus turns a wait status into a shell-style exit code:
 // the process's status, or 128+N when it died of signal N.
@@ -188,19 +317,4 @@ func waitStatus(ws syscall.WaitStatus) int {
 		return 128 + int(ws.Signal())
 	}
 	return ws.ExitStatus()
-}
-
-// exitError is the wait status of an init that did not exit 0.
-type exitError struct{ status syscall.WaitStatus }
-
-func asExitError(err error) (*exitError, bool) {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return nil, false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	if !ok {
-		return nil, false
-	}
-	return &exitError{status: ws}, true
 }

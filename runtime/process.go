@@ -21,18 +21,18 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // userProcess is the resolved user process, ready to exec.
 type userProcess struct {
-	spec      *specs.Process
-	user      user.User
-	path      string // the executable, found in the container's PATH
-	env       []string
-	pdeathsig int
+	cfg  *initConfig
+	spec *specs.Process
+	user user.User
+	path string // the executable, found in the container's PATH
+	env  []string
 }
 
 // prepareProcess resolves everything about the user process that may fail,
 // while the init still has every privilege: user, rlimits, umask,
 // oom_score_adj, working directory and the executable.
 func prepareProcess(cfg *initConfig) (*userProcess, error) {
-	p := &userProcess{spec: cfg.Spec.Process, pdeathsig: cfg.Pdeathsig}
+	p := &userProcess{cfg: cfg, spec: cfg.Spec.Process}
 
 	u, err := resolveUser(cfg)
 	if err != nil {
@@ -50,8 +50,13 @@ func prepareProcess(cfg *initConfig) (*userProcess, error) {
 			return nil, step("oom_score_adj", err)
 		}
 	}
-	if err := checkUnsupported(p.spec); err != nil {
-		return nil, step("process", err)
+	if err := applyApparmor(p.spec.ApparmorProfile); err != nil {
+		return nil, step("apparmor", err)
+	}
+	if !cfg.Exec && cfg.Spec.Linux != nil {
+		if err := setPersonality(cfg.Spec.Linux.Personality); err != nil {
+			return nil, step("personality", err)
+		}
 	}
 
 	cwd := p.spec.Cwd
@@ -103,18 +108,6 @@ func withHome(env []string, home string) []string {
 		home = "/"
 	}
 	return append(env[:len(env):len(env)], "HOME="+home)
-}
-
-// checkUnsupported refuses process fields this runtime cannot honour yet,
-// naming the field, rather than silently ignoring them.
-func checkUnsupported(p *specs.Process) error {
-	if p.ApparmorProfile != "" {
-		return fmt.Errorf("process.apparmorProfile %q: AppArmor is not supported", p.ApparmorProfile)
-	}
-	if p.SelinuxLabel != "" {
-		return fmt.Errorf("process.selinuxLabel %q: SELinux is not supported", p.SelinuxLabel)
-	}
-	return nil
 }
 
 // setRlimits applies the spec's rlimits. It uses the syscall package's
@@ -203,11 +196,25 @@ func execExit(err error) int {
 
 // exec drops to the process's user and capabilities and execve's it. It
 // returns only on failure.
+//
+// A seccomp filter is loaded as late as possible, so it need not allow the
+// set-up's own syscalls; without no_new_privs the kernel only accepts it
+// while the process still holds CAP_SYS_ADMIN, so it then goes before the
+// switch of user, as runc does.
 func (p *userProcess) exec(sock *syncSocket) error {
+	filter, err := compileSeccomp(p.cfg.Spec)
+	if err != nil {
+		return step("seccomp", err)
+	}
 	caps := p.spec.Capabilities
 	if caps != nil {
 		if err := capabilities.DropBounding(caps.Bounding); err != nil {
 			return step("capabilities", err)
+		}
+	}
+	if filter != nil && !p.spec.NoNewPrivileges {
+		if err := filter.Load(); err != nil {
+			return step("seccomp", err)
 		}
 	}
 	unix.Umask(umask(p.spec.User))
@@ -219,20 +226,24 @@ func (p *userProcess) exec(sock *syncSocket) error {
 			return step("no_new_privs", os.NewSyscallError("prctl", err))
 		}
 	}
-	if p.pdeathsig != 0 {
+	if p.cfg.Pdeathsig != 0 {
 		// A change of credentials clears the parent-death signal.
-		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.pdeathsig), 0, 0, 0); err != nil {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(p.cfg.Pdeathsig), 0, 0, 0); err != nil {
 			return step("pdeathsig", os.NewSyscallError("prctl", err))
 		}
 	}
-	if err := closeExtraFDs(sock.fd); err != nil {
+	if err := closeExtraFDs(sock.fd, 3+p.cfg.PreserveFDs); err != nil {
 		return step("close fds", err)
 	}
-
-	if err := sock.send(message{Type: msgExec}); err != nil {
-		return step("exec", err)
+	if filter != nil && p.spec.NoNewPrivileges {
+		if err := filter.Load(); err != nil {
+			return step("seccomp", err)
+		}
 	}
-	err := unix.Exec(p.path, p.spec.Args, p.env)
+
+	// A parent that has already gone (huskrt create) does not need this.
+	sock.send(message{Type: msgExec})
+	err = unix.Exec(p.path, p.spec.Args, p.env)
 	return &stepError{step: "exec", exit: execExit(err), err: fmt.Errorf("%q: %w", p.path, err)}
 }
 
@@ -243,16 +254,17 @@ func umask(u specs.User) int {
 	return 0o022
 }
 
-// closeExtraFDs marks every fd above stderr close-on-exec, so no host fd
-// reaches the container process. keep stays open until execve closes it.
-func closeExtraFDs(keep int) error {
+// closeExtraFDs marks every fd from first on close-on-exec, so no host fd
+// reaches the container process; fds below first are stdio and the fds
+// the caller asked to preserve. keep stays open until execve closes it.
+func closeExtraFDs(keep, first int) error {
 	entries, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= 2 || fd == keep {
+		if err != nil || fd < first || fd == keep {
 			continue
 		}
 		unix.CloseOnExec(fd)

@@ -7,14 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"husk/internal/fsutil"
 )
@@ -27,11 +25,15 @@ var ErrNotExist = errors.New("container does not exist")
 type State struct {
 	specs.State
 
+	Rootfs  string    `json:"rootfs"`
 	Created time.Time `json:"created"`
 	// StartTime is the init's start time in clock ticks since boot
 	// (field 22 of /proc/PID/stat); a pid whose start time differs is
 	// some other process, and the container has stopped.
-	StartTime uint64 `json:"startTime,omitempty"`
+	StartTime   uint64 `json:"startTime,omitempty"`
+	CgroupsPath string `json:"cgroupsPath,omitempty"`
+	// Stopped is set once the runtime has seen the init exit.
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Runtime keeps container state under one root directory.
@@ -47,40 +49,71 @@ func New(root string) (*Runtime, error) {
 	return &Runtime{root: root}, nil
 }
 
-var validID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$`)
-
 // checkID refuses ids that could name a path outside the state root.
 func checkID(id string) error {
-	if !validID.MatchString(id) {
-		return fmt.Errorf("container id %q: must be 1-128 letters, digits, '_', '.', '+' or '-'", id)
+	ok := id != "" && len(id) <= 1024 && id[0] != '.' && id[0] != '-'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '.' || c == '+' || c == '-'
+	}
+	if !ok {
+		return fmt.Errorf("container id %q: use letters, digits, '_', '.', '+' and '-', not starting with '.' or '-'", id)
 	}
 	return nil
 }
 
 func (r *Runtime) dir(id string) string { return filepath.Join(r.root, id) }
 
+func (r *Runtime) fifoPath(id string) string { return filepath.Join(r.dir(id), "exec.fifo") }
+
 // lock takes the container's lock; the caller must call the returned
 // function to release it.
 func (r *Runtime) lock(id string) (func(), error) {
-	unlock, err := fsutil.Lock(filepath.Join(r.dir(id), "lock"), true)
-	if errors.Is(err, fs.ErrNotExist) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(r.dir(id)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
 	}
-	return unlock, err
+	return fsutil.Lock(filepath.Join(r.dir(id), "lock"), true)
 }
 
-// save writes st atomically: a reader sees the old state or the new one.
+// save writes st atomically. Runtime state does not outlive a reboot, so
+// it is not fsync'ed: it sits on the start path.
 func (r *Runtime) save(st *State) error {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state of %q: %w", st.ID, err)
 	}
-	// Runtime state does not outlive a reboot, so it is not fsync'ed.
 	return fsutil.WriteFile(filepath.Join(r.dir(st.ID), "state.json"), data, 0o600, false)
 }
 
-// State returns the container's state, with its status brought up to date:
-// an init that is gone makes the container "stopped".
+// saveSpec keeps the container's spec for exec, kill --all and delete.
+func (r *Runtime) saveSpec(id string, spec *specs.Spec) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode spec of %q: %w", id, err)
+	}
+	return fsutil.WriteFile(filepath.Join(r.dir(id), "config.json"), data, 0o600, false)
+}
+
+// Spec returns the spec the container was created with.
+func (r *Runtime) Spec(id string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(r.dir(id), "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read spec of %q: %w", id, err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("decode spec of %q: %w", id, err)
+	}
+	return &spec, nil
+}
+
+// State returns the container's state with its status brought up to date:
+// stopped once the init is gone, created while the exec fifo waits,
+// paused while its cgroup is frozen, else running.
 func (r *Runtime) State(id string) (*State, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
@@ -97,10 +130,33 @@ func (r *Runtime) State(id string) (*State, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decode state of %q: %w", id, err)
 	}
-	if st.Status != specs.StateStopped && !alive(st.Pid, st.StartTime) {
-		st.Status = specs.StateStopped
-	}
+	st.Status = r.status(&st)
 	return &st, nil
+}
+
+func (r *Runtime) status(st *State) specs.ContainerState {
+	switch {
+	case st.Stopped || !alive(st.Pid, st.StartTime):
+		return specs.StateStopped
+	case fileExists(r.fifoPath(st.ID)):
+		return specs.StateCreated
+	case r.frozen(st):
+		return StatePaused
+	}
+	return specs.StateRunning
+}
+
+// markStopped records that the init has exited, when its state remains.
+func (r *Runtime) markStopped(id string) {
+	unlock, err := r.lock(id)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if st, err := r.State(id); err == nil {
+		st.Stopped = true
+		r.save(st)
+	}
 }
 
 // List returns the ids of every container with a state directory.
@@ -118,27 +174,9 @@ func (r *Runtime) List() ([]string, error) {
 	return ids, nil
 }
 
-// Delete removes the state of a container whose init is gone. A running
-// container is refused unless force is set, in which case it is killed
-// first.
-func (r *Runtime) Delete(id string, force bool) error {
-	st, err := r.State(id)
-	if err != nil {
-		return err
-	}
-	if st.Status != specs.StateStopped {
-		if !force {
-			return fmt.Errorf("container %q is %s: stop it first or force the delete", id, st.Status)
-		}
-		if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("kill container %q: %w", id, err)
-		}
-		waitGone(st.Pid, st.StartTime, 5*time.Second)
-	}
-	if err := os.RemoveAll(r.dir(id)); err != nil {
-		return fmt.Errorf("remove state of %q: %w", id, err)
-	}
-	return nil
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // alive reports whether pid is still the process that started at start.
@@ -154,11 +192,15 @@ func alive(pid int, start uint64) bool {
 }
 
 // waitGone polls until pid is no longer the process started at start.
-func waitGone(pid int, start uint64, limit time.Duration) {
+func waitGone(pid int, start uint64, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
-	for alive(pid, start) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	for alive(pid, start) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
+	return true
 }
 
 // processStartTime reads field 22 of /proc/PID/stat. A zombie counts as
@@ -189,3 +231,7 @@ func parseStartTime(stat string) (uint64, error) {
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
 }
+
+// StatePaused is the status of a container whose cgroup is frozen. The
+// runtime spec leaves it to runtimes; runc reports "paused".
+const StatePaused specs.ContainerState = "paused"

@@ -18,6 +18,8 @@ const (
 	msgStart   = "start"   // parent -> init: go on to exec
 	msgExec    = "exec"    // init -> parent: about to execve the user process
 	msgError   = "error"   // init -> parent: a step failed
+	msgHooks   = "hooks"   // init -> parent: mounts done, run prestart and createRuntime hooks
+	msgHooksOK = "hooksOK" // parent -> init: they ran, go on
 )
 
 // message is one typed packet on the sync socket.
@@ -26,6 +28,7 @@ type message struct {
 	Step   string          `json:"step,omitempty"`
 	Error  string          `json:"error,omitempty"`
 	Exit   int             `json:"exit,omitempty"`
+	Pid    int             `json:"pid,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
@@ -53,7 +56,9 @@ func (s *syncSocket) send(m message, fds ...int) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	if err := unix.Sendmsg(s.fd, data, oob, nil, 0); err != nil {
+	// MSG_NOSIGNAL: a parent that has gone (huskrt create exits once the
+	// init is ready) is an EPIPE error, not a signal.
+	if err := unix.Sendmsg(s.fd, data, oob, nil, unix.MSG_NOSIGNAL); err != nil {
 		return fmt.Errorf("send %s message: %w", m.Type, os.NewSyscallError("sendmsg", err))
 	}
 	return nil

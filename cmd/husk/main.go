@@ -4,6 +4,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	_ "husk/namespaces/nsenter"
 	"log/slog"
 	"os"
 
