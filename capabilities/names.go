@@ -146,3 +146,16 @@ func names(m uint64) []string {
 	}
 	return out
 }
+
+// All returns the name of every capability this package knows, in number
+// order, for `huskrt features`.
+func All() []string {
+	out := make([]string, 0, 64)
+	for n := 0; ; n++ {
+		name := Name(n)
+		if !Known(name) {
+			return out
+		}
+		out = append(out, name)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"husk/console"
 	"husk/image"
 	"husk/runtime"
 )
@@ -115,13 +116,13 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, 
 		user = img.Config.Config.User
 	}
 
-	term, err := newTerminal(o)
+	term, err := console.New(o.Stdin, o.Stdout, o.TTY, o.Interactive)
 	if err != nil {
 		return 0, err
 	}
-	defer term.restore()
+	defer term.Restore()
 	if o.TTY {
-		spec.Process.ConsoleSize = term.size()
+		spec.Process.ConsoleSize = term.Size()
 	}
 
 	// Signals are caught from before the start: one that arrives while
@@ -136,7 +137,7 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, 
 
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
-		Stdio:      runtime.Stdio{Stdin: term.stdin(o), Stdout: o.Stdout, Stderr: o.Stderr},
+		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
 		Foreground: true, KillWithParent: true,
 	})
 	if err != nil {
@@ -151,9 +152,9 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, 
 }
 
 // wait forwards signals and the terminal until the container exits.
-func (e *Engine) wait(c *Container, ctr *runtime.Process, term *terminal, fwd *forwarder) (int, error) {
+func (e *Engine) wait(c *Container, ctr *runtime.Process, term *console.Terminal, fwd *forwarder) (int, error) {
 	fwd.forward(ctr, term)
-	copied := term.attach(ctr.Console)
+	copied := term.Attach(ctr.Console)
 
 	code, err := ctr.Wait()
 	fwd.stop()

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"husk/console"
 	"husk/runtime"
 )
 
@@ -53,17 +54,17 @@ func catchSignals() *forwarder {
 }
 
 // forward passes caught signals on to the container until stop.
-func (f *forwarder) forward(ctr *runtime.Process, term *terminal) {
+func (f *forwarder) forward(ctr *runtime.Process, term *console.Terminal) {
 	f.started = true
 	go f.loop(ctr, term)
 }
 
-func (f *forwarder) loop(ctr *runtime.Process, term *terminal) {
+func (f *forwarder) loop(ctr *runtime.Process, term *console.Terminal) {
 	defer close(f.done)
 	for s := range f.ch {
 		sig := s.(syscall.Signal)
 		if sig == unix.SIGWINCH {
-			term.resize(ctr.Console)
+			term.Resize(ctr.Console)
 			continue
 		}
 		ctr.Signal(sig)

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -209,4 +210,21 @@ func flagNames(f uintptr) string {
 		parts = append(parts, fmt.Sprintf("%#x", f))
 	}
 	return strings.Join(parts, "|")
+}
+
+// KnownMountOptions lists every generic mount option Setup understands,
+// sorted, for `huskrt features`.
+func KnownMountOptions() []string {
+	var out []string
+	for name := range flagOptions {
+		out = append(out, name)
+	}
+	for name := range propagationOptions {
+		out = append(out, name)
+	}
+	for name := range recAttrOptions {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -26,3 +26,16 @@ func (r *Runtime) signalAll(st *State, sig int) error { return nil }
 
 // loadCgroup returns the cgroup of an existing container, or nil.
 func (r *Runtime) loadCgroup(st *State) cgroup { return nil }
+
+// Pids returns the processes of the container: those of its cgroup, or,
+// without one, every process in its init's pid namespace.
+func (r *Runtime) Pids(id string) ([]int, error) {
+	st, err := r.State(id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Status == specs.StateStopped {
+		return nil, nil
+	}
+	return pidsInNamespaceOf(st.Pid)
+}
