@@ -1,0 +1,204 @@
+// Command gensyscalls writes zsyscalls.go, the syscall name tables of
+// package seccomp, from the Linux UAPI headers installed on the build host
+// (Debian's linux-libc-dev):
+//
+//	asm/unistd_64.h        SCMP_ARCH_X86_64
+//	asm/unistd_32.h        SCMP_ARCH_X86
+//	asm/unistd_x32.h       SCMP_ARCH_X32 (numbers carry __X32_SYSCALL_BIT)
+//	asm-generic/unistd.h   SCMP_ARCH_AARCH64, evaluated the way arm64's
+//	                       asm/unistd.h includes it
+//
+// Syscalls added after the installed headers come from lateSyscalls below,
+// so that the tables know them even while the host's headers lag behind
+// the kernels husk runs on.
+//
+// Run it through go generate in the seccomp directory.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// x32Bit is __X32_SYSCALL_BIT: x32 syscalls enter the kernel as x86_64
+// ones with this bit set in the number.
+const x32Bit = 0x40000000
+
+// arm64Wants are the __ARCH_WANT_* macros that arm64's uapi asm/unistd.h
+// defines before it includes asm-generic/unistd.h.
+var arm64Wants = []string{
+	"__ARCH_WANT_RENAMEAT",
+	"__ARCH_WANT_NEW_STAT",
+	"__ARCH_WANT_SET_GET_RLIMIT",
+	"__ARCH_WANT_TIME32_SYSCALLS",
+	"__ARCH_WANT_SYS_CLONE3",
+	"__ARCH_WANT_MEMFD_SECRET",
+}
+
+// lateSyscall is a syscall newer than the headers this generator may be
+// run against. Since Linux 5.1 new syscalls take the same number on every
+// architecture, so one number serves all tables; notOn lists the tables
+// that lack it.
+type lateSyscall struct {
+	name  string
+	nr    uint32
+	since string // the Linux release that added it
+	notOn []string
+}
+
+// lateSyscalls lists syscalls after 450 (set_mempolicy_home_node, the last
+// one of Linux 6.1, whose headers Debian bookworm ships). A header that
+// already defines one wins; the generator fails if the numbers disagree.
+var lateSyscalls = []lateSyscall{
+	{"cachestat", 451, "6.5", nil},
+	{"fchmodat2", 452, "6.6", nil},
+	{"map_shadow_stack", 453, "6.6", []string{"x32"}}, // "64" ABI only in syscall_64.tbl
+	{"futex_wake", 454, "6.7", nil},
+	{"futex_wait", 455, "6.7", nil},
+	{"futex_requeue", 456, "6.7", nil},
+	{"statmount", 457, "6.8", nil},
+	{"listmount", 458, "6.8", nil},
+	{"lsm_get_self_attr", 459, "6.8", nil},
+	{"lsm_set_self_attr", 460, "6.8", nil},
+	{"lsm_list_modules", 461, "6.8", nil},
+	{"mseal", 462, "6.10", nil},
+	{"setxattrat", 463, "6.13", nil},
+	{"getxattrat", 464, "6.13", nil},
+	{"listxattrat", 465, "6.13", nil},
+	{"removexattrat", 466, "6.13", nil},
+	{"open_tree_attr", 467, "6.15", nil},
+	{"file_getattr", 468, "6.17", nil},
+	{"file_setattr", 469, "6.17", nil},
+	{"listns", 470, "6.18", nil},
+}
+
+// table is one generated map.
+type table struct {
+	goName string // Go variable name
+	arch   string // short name used by lateSyscalls.notOn
+	header string // path relative to the include dir
+	base   uint32 // added to late syscall numbers (x32Bit for x32)
+	nums   map[string]uint32
+}
+
+func main() {
+	include := flag.String("include", "/usr/include", "directory holding the UAPI headers")
+	multiarch := flag.String("multiarch", "x86_64-linux-gnu", "multiarch directory for asm/")
+	out := flag.String("o", "zsyscalls.go", "output file")
+	flag.Parse()
+
+	asm := filepath.Join(*include, *multiarch, "asm")
+	tables := []*table{
+		{goName: "sysX86_64", arch: "x86_64", header: filepath.Join(asm, "unistd_64.h")},
+		{goName: "sysX86", arch: "x86", header: filepath.Join(asm, "unistd_32.h")},
+		{goName: "sysX32", arch: "x32", header: filepath.Join(asm, "unistd_x32.h"), base: x32Bit},
+		{
+			goName: "sysAArch64", arch: "aarch64",
+			header: filepath.Join(*include, "asm-generic", "unistd.h"),
+		},
+	}
+	for _, t := range tables {
+		var err error
+		if t.arch == "aarch64" {
+			t.nums, err = parseGeneric(t.header, arm64Wants, 64)
+		} else {
+			t.nums, err = parseFlat(t.header)
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := addLate(t); err != nil {
+			log.Fatal(err)
+		}
+	}
+	version, err := headerVersion(filepath.Join(*include, "linux", "version.h"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	src, err := render(tables, version)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// addLate merges lateSyscalls into t, refusing a number that disagrees
+// with the header's.
+func addLate(t *table) error {
+	for _, l := range lateSyscalls {
+		skip := false
+		for _, a := range l.notOn {
+			skip = skip || a == t.arch
+		}
+		if skip {
+			continue
+		}
+		nr := t.base + l.nr
+		if have, ok := t.nums[l.name]; ok && have != nr {
+			return fmt.Errorf("%s: %s is %d in the header, %d in lateSyscalls",
+				t.header, l.name, have, nr)
+		}
+		t.nums[l.name] = nr
+	}
+	return nil
+}
+
+// render formats the tables as Go source.
+func render(tables []*table, version string) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by gensyscalls from Linux %s UAPI headers; DO NOT EDIT.\n\n", version)
+	fmt.Fprintf(&b, "// Syscalls numbered above the headers' last one come from the generator's\n"+
+		"// lateSyscalls list (up to %s in Linux %s).\n\npackage seccomp\n",
+		lateSyscalls[len(lateSyscalls)-1].name, lateSyscalls[len(lateSyscalls)-1].since)
+	for _, t := range tables {
+		names := make([]string, 0, len(t.nums))
+		for n := range t.nums {
+			names = append(names, n)
+		}
+		sort.Slice(names, func(i, j int) bool { return t.nums[names[i]] < t.nums[names[j]] })
+		fmt.Fprintf(&b, "\n// %s maps syscall names to numbers for %s (%s).\n",
+			t.goName, t.arch, filepath.Base(t.header))
+		fmt.Fprintf(&b, "var %s = map[string]uint32{\n", t.goName)
+		for _, n := range names {
+			if t.base != 0 {
+				fmt.Fprintf(&b, "\t%q: x32Bit + %d,\n", n, t.nums[n]-t.base)
+			} else {
+				fmt.Fprintf(&b, "\t%q: %d,\n", n, t.nums[n])
+			}
+		}
+		b.WriteString("}\n")
+	}
+	return format.Source(b.Bytes())
+}
+
+// headerVersion reads "6.1.187" from linux/version.h.
+func headerVersion(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	parts := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "#define" && strings.HasPrefix(f[1], "LINUX_VERSION_") {
+			parts[strings.TrimPrefix(f[1], "LINUX_VERSION_")] = f[2]
+		}
+	}
+	if parts["MAJOR"] == "" || parts["PATCHLEVEL"] == "" {
+		return "", fmt.Errorf("%s: no LINUX_VERSION_MAJOR/PATCHLEVEL", path)
+	}
+	v := parts["MAJOR"] + "." + parts["PATCHLEVEL"]
+	if s := parts["SUBLEVEL"]; s != "" {
+		v += "." + s
+	}
+	return v, nil
+}
