@@ -1,34 +1,137 @@
 package runtime
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"husk/cgroups"
 )
 
-// cgroupOf is the container's cgroup, or nil when it has none.
-type cgroup interface {
-	Add(pid int) error
-	Destroy() error
+// cgroupPath is the container's cgroupsPath: the spec's, or, when it has
+// none, "husk-ID" under the caller's own cgroup.
+func cgroupPath(id string, spec *specs.Spec) string {
+	if spec.Linux.CgroupsPath != "" {
+		return spec.Linux.CgroupsPath
+	}
+	return "husk-" + id
 }
 
 // setupCgroup creates the container's cgroup and applies its resources.
-func (r *Runtime) setupCgroup(id string, spec *specs.Spec) (cgroup, string, error) {
-	return nil, "", nil
+// A relative path is resolved under the creator's own cgroups, which
+// later callers (another huskrt, in another cgroup) cannot see: the
+// creator's view is kept in the state dir for them (see cgroupOptions).
+func (r *Runtime) setupCgroup(id string, spec *specs.Spec) (cgroups.Manager, string, error) {
+	path := cgroupPath(id, spec)
+	if !strings.HasPrefix(path, "/") {
+		if err := r.keepCgroupView(id); err != nil {
+			return nil, "", err
+		}
+	}
+	cg, err := cgroups.New(path, r.cgroupOptions(id, path)...)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cg.Create(); err != nil {
+		return nil, "", err
+	}
+	if err := cg.Apply(withDefaultDevices(spec)); err != nil {
+		cg.Destroy()
+		return nil, "", err
+	}
+	return cg, path, nil
+}
+
+// keepCgroupView copies this process's /proc/self/cgroup and mountinfo
+// into the state dir.
+func (r *Runtime) keepCgroupView(id string) error {
+	dir := filepath.Join(r.dir(id), "proc", "self")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, name := range []string{"cgroup", "mountinfo"} {
+		data, err := os.ReadFile("/proc/self/" + name)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return fmt.Errorf("keep cgroup view: %w", err)
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) cgroupOptions(id, path string) []cgroups.Option {
+	if strings.HasPrefix(path, "/") {
+		return nil
+	}
+	return []cgroups.Option{cgroups.WithProcRoot(filepath.Join(r.dir(id), "proc"))}
+}
+
+// withDefaultDevices returns the spec's resources with the devices every
+// container may use (/dev/null, /dev/zero, ptys...) and those the spec
+// creates allowed after its own rules, as runc does.
+func withDefaultDevices(spec *specs.Spec) *specs.LinuxResources {
+	var res specs.LinuxResources
+	if spec.Linux.Resources != nil {
+		res = *spec.Linux.Resources
+	}
+	rules := append([]specs.LinuxDeviceCgroup(nil), res.Devices...)
+	rules = append(rules, cgroups.DefaultDeviceRules...)
+	for _, d := range spec.Linux.Devices {
+		major, minor := d.Major, d.Minor
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type,
+			Major: &major, Minor: &minor, Access: "rwm"})
+	}
+	res.Devices = rules
+	return &res
+}
+
+// loadCgroup returns the cgroup of an existing container, or nil when it
+// has none.
+func (r *Runtime) loadCgroup(st *State) cgroups.Manager {
+	if st.CgroupsPath == "" {
+		return nil
+	}
+	cg, err := cgroups.New(st.CgroupsPath, r.cgroupOptions(st.ID, st.CgroupsPath)...)
+	if err != nil {
+		return nil
+	}
+	return cg
 }
 
 // frozen reports whether the container's cgroup is frozen.
-func (r *Runtime) frozen(st *State) bool { return false }
+func (r *Runtime) frozen(st *State) bool {
+	cg := r.loadCgroup(st)
+	if cg == nil {
+		return false
+	}
+	f, err := cg.Frozen()
+	return err == nil && f
+}
 
 // destroyCgroup removes the container's cgroup once it is empty.
-func (r *Runtime) destroyCgroup(st *State) error { return nil }
+func (r *Runtime) destroyCgroup(st *State) error {
+	if cg := r.loadCgroup(st); cg != nil {
+		return cg.Destroy()
+	}
+	return nil
+}
 
 // signalAll sends sig to every process of the container.
-func (r *Runtime) signalAll(st *State, sig int) error { return nil }
+func (r *Runtime) signalAll(st *State, sig int) error {
+	cg := r.loadCgroup(st)
+	if cg == nil {
+		return nil
+	}
+	return cg.Kill(unix.Signal(sig))
+}
 
-// loadCgroup returns the cgroup of an existing container, or nil.
-func (r *Runtime) loadCgroup(st *State) cgroup { return nil }
-
-// Pids returns the processes of the container: those of its cgroup, or,
-// without one, every process in its init's pid namespace.
+// Pids returns the processes of the container, from its cgroup.
 func (r *Runtime) Pids(id string) ([]int, error) {
 	st, err := r.State(id)
 	if err != nil {
@@ -37,5 +140,36 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 	if st.Status == specs.StateStopped {
 		return nil, nil
 	}
+	if cg := r.loadCgroup(st); cg != nil {
+		return cg.Procs(true)
+	}
 	return pidsInNamespaceOf(st.Pid)
+}
+
+// Cgroup returns the manager of a container's cgroup, for pause, resume,
+// update and stats.
+func (r *Runtime) Cgroup(id string) (cgroups.Manager, *State, error) {
+	st, err := r.State(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	cg := r.loadCgroup(st)
+	if cg == nil {
+		return nil, nil, fmt.Errorf("container %q has no cgroup", id)
+	}
+	return cg, st, nil
+}
+
+// joinCgroup puts the launched process into cg: by CLONE_INTO_CGROUP
+// where the kernel and layout allow (v2), else by adding its pid before
+// it is given its config, so it runs nothing of the container outside.
+func joinCgroup(l *launch, cg cgroups.Manager) {
+	if cg == nil {
+		return
+	}
+	if fd, err := cg.CgroupFD(); err == nil && len(l.join) == 0 {
+		l.cgroupFD = fd
+		return
+	}
+	l.beforeConfig = cg.Add
 }

@@ -43,6 +43,10 @@ type initConfig struct {
 	// the container one of its own.
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 
+	// UnshareCgroup makes the init create its cgroup namespace itself,
+	// after the parent has put it into its cgroup.
+	UnshareCgroup bool `json:"unshareCgroup,omitempty"`
+
 	// Pdeathsig, when non-zero, is set again after the init changes its
 	// credentials (which clears it), so the container dies with its parent.
 	Pdeathsig int `json:"pdeathsig,omitempty"`

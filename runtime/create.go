@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"husk/cgroups"
 	"husk/internal/fsutil"
 	"husk/namespaces"
 )
@@ -118,7 +119,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 
 // launchFor prepares the init's launch: its config, fds, the namespaces it
 // joins, its cgroup and the parent's hooks.
-func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroup) (launch, *os.File, error) {
+func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroups.Manager) (launch, *os.File, error) {
 	cfg := &initConfig{
 		Spec: o.Spec, ID: o.ID, Bundle: o.Bundle, RootMount: o.RootMount, User: o.User,
 		PreserveFDs: o.PreserveFDs, NoNewKeyring: o.NoNewKeyring, WaitStart: o.Foreground,
@@ -141,9 +142,7 @@ func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroup) (launch, *os.
 		}
 		return runHooks("createRuntime", h.CreateRuntime, &s)
 	}
-	if cg != nil {
-		l.beforeConfig = cg.Add
-	}
+	joinCgroup(&l, cg)
 	if o.Foreground {
 		return l, nil, nil
 	}

@@ -49,9 +49,7 @@ func (r *Runtime) Exec(o ExecOptions) (*Process, error) {
 	cfg := &initConfig{Spec: &execSpec, ID: o.ID, Bundle: st.Bundle, Exec: true, PreserveFDs: o.PreserveFDs}
 	l := launch{cfg: cfg, stdio: o.Stdio, extra: preservedFiles(o.PreserveFDs),
 		join: namespaces.OfProcess(st.Pid, spec.Linux.Namespaces)}
-	if cg := r.loadCgroup(st); cg != nil {
-		l.beforeConfig = cg.Add
-	}
+	joinCgroup(&l, r.loadCgroup(st))
 
 	init, err := startProcess(l)
 	if err != nil {

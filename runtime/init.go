@@ -101,6 +101,11 @@ func runInit(sock *syncSocket) error {
 	}
 	spec := cfg.Spec
 
+	if cfg.UnshareCgroup {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return step("cgroup namespace", os.NewSyscallError("unshare", err))
+		}
+	}
 	if !cfg.NoNewKeyring {
 		if err := joinSessionKeyring(cfg.ID); err != nil {
 			return step("keyring", err)

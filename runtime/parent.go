@@ -36,6 +36,9 @@ type launch struct {
 	// beforeConfig runs once the process exists, before it gets its
 	// config: the place to put it into its cgroup.
 	beforeConfig func(pid int) error
+	// cgroupFD, when above zero, clones the process straight into that
+	// cgroup (CLONE_INTO_CGROUP, cgroup v2), so it never runs outside it.
+	cgroupFD int
 }
 
 // initProcess is the parent's handle on a started init or exec process.
@@ -82,6 +85,9 @@ func startProcess(l launch) (*initProcess, error) {
 	err = cmd.Start()
 	exe.Close()
 	child.Close()
+	if l.cgroupFD > 0 {
+		syscall.Close(l.cgroupFD)
+	}
 	if err != nil {
 		sock.close()
 		return nil, fmt.Errorf("start container process: %w", err)
@@ -105,6 +111,13 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		}
 		flags = f
 	}
+	if flags&syscall.CLONE_NEWCGROUP != 0 && l.cgroupFD <= 0 && l.beforeConfig != nil {
+		// The new cgroup namespace must be rooted at the container's
+		// cgroup, which the process joins only after the clone: it
+		// unshares the namespace itself once it is there.
+		flags &^= syscall.CLONE_NEWCGROUP
+		l.cfg.UnshareCgroup = true
+	}
 	attr := &syscall.SysProcAttr{
 		Cloneflags: flags,
 		// A session of its own: terminal signals reach the container
@@ -112,6 +125,9 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		// its controlling terminal.
 		Setsid:    true,
 		Pdeathsig: syscall.Signal(l.cfg.Pdeathsig),
+	}
+	if l.cgroupFD > 0 {
+		attr.UseCgroupFD, attr.CgroupFD = true, l.cgroupFD
 	}
 	if err := idMappings(l.cfg.Spec, attr); err != nil {
 		return nil, err

@@ -1,19 +1,16 @@
 package runtime
 
 import (
-	"errors"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
 
-// seccompFilter is a compiled filter, ready to load on this thread.
-type seccompFilter interface{ Load() error }
+	"husk/seccomp"
+)
 
 // compileSeccomp compiles the spec's seccomp profile, or returns nil when
 // it has none.
-func compileSeccomp(spec *specs.Spec) (seccompFilter, error) {
+func compileSeccomp(spec *specs.Spec) (*seccomp.Program, error) {
 	if spec.Linux == nil || spec.Linux.Seccomp == nil {
 		return nil, nil
 	}
-	return nil, errors.New("linux.seccomp: not supported yet")
+	return seccomp.Compile(spec.Linux.Seccomp)
 }

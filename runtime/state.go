@@ -18,7 +18,7 @@ import (
 )
 
 // ErrNotExist is returned for a container id with no state.
-var ErrNotExist = errors.New("container does not exist")
+var ErrNotExist = errors.New("does not exist")
 
 // State is what the runtime keeps about one container: the OCI state plus
 // what it needs to tell a live init from a reused pid.
@@ -74,7 +74,7 @@ func (r *Runtime) lock(id string) (func(), error) {
 		return nil, err
 	}
 	if _, err := os.Stat(r.dir(id)); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 	}
 	return fsutil.Lock(filepath.Join(r.dir(id), "lock"), true)
 }
@@ -120,7 +120,7 @@ func (r *Runtime) State(id string) (*State, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(r.dir(id), "state.json"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("container %q: %w", id, ErrNotExist)
+		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read state of %q: %w", id, err)

@@ -14,6 +14,7 @@ import (
 
 var (
 	huskBin    string // the husk binary under test
+	huskrtBin  string // the huskrt binary under test
 	imagesDir  string // the public image layouts
 	sharedRoot string // a store with the public images imported once
 	setupErr   string // why the suite cannot run, when it cannot
@@ -46,6 +47,16 @@ func setup(tmp string) {
 		out, err := exec.Command("go", "build", "-o", huskBin, "../cmd/husk").CombinedOutput()
 		if err != nil {
 			setupErr = fmt.Sprintf("build husk: %v\n%s", err, out)
+			return
+		}
+	}
+
+	huskrtBin = os.Getenv("HUSKRT_BIN")
+	if huskrtBin == "" {
+		huskrtBin = filepath.Join(tmp, "huskrt")
+		out, err := exec.Command("go", "build", "-o", huskrtBin, "../cmd/huskrt").CombinedOutput()
+		if err != nil {
+			setupErr = fmt.Sprintf("build huskrt: %v\n%s", err, out)
 			return
 		}
 	}

@@ -63,13 +63,14 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// fatal reports err as runc does: in the log (where containerd's shim
-// reads it, as JSON with level "error") and on stderr, then exits 1.
+// fatal reports err in the --log file, where containerd's shim reads the
+// last entry of level "error", and as one plain line on stderr, then
+// exits 1 as runc does.
 func fatal(err error) {
-	slog.Error(err.Error())
 	if logFile != nil {
-		fmt.Fprintln(os.Stderr, err)
+		slog.Error(err.Error())
 	}
+	fmt.Fprintln(os.Stderr, "huskrt: "+err.Error())
 	os.Exit(1)
 }
 
