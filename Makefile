@@ -14,21 +14,22 @@ DEMO_IMG := build/busybox-oci
 all: build
 
 deps:
-	scripts/install-deps
+	scripts/install-deps test
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/husk ./cmd/husk
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/huskrt ./cmd/huskrt
 
 # The whole suite: unit and end-to-end tests, as root.
 test: deps build
 	$(GO) vet ./...
-	HUSK_BIN=$(CURDIR)/$(BIN)/husk $(GO) test -count=1 -timeout 20m ./...
+	HUSK_BIN=$(CURDIR)/$(BIN)/husk HUSKRT_BIN=$(CURDIR)/$(BIN)/huskrt $(GO) test -count=1 -timeout 20m ./...
 
 unit: build
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
 e2e: build
-	HUSK_BIN=$(CURDIR)/$(BIN)/husk $(GO) test -count=1 -v ./tests/
+	HUSK_BIN=$(CURDIR)/$(BIN)/husk HUSKRT_BIN=$(CURDIR)/$(BIN)/huskrt $(GO) test -count=1 -v ./tests/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -39,11 +40,12 @@ lint:
 
 # The main job on the default image: busybox from Debian's busybox-static,
 # made into an OCI layout by scripts/mkimage-busybox, imported and run.
-demo: deps build demo-image
+demo: build demo-image
 	$(BIN)/husk --root $(ROOT) image import $(DEMO_IMG) busybox:latest
 	$(BIN)/husk --root $(ROOT) run --rm busybox:latest sh -c 'echo "hello from $$(hostname), pid $$$$, in a husk container"; uname -a'
 
 demo-image:
+	scripts/install-deps demo
 	scripts/mkimage-busybox $(DEMO_IMG)
 
 clean:

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"time"
@@ -91,6 +92,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 		return nil, err
 	}
 	st.CgroupsPath = cgPath
+	slog.Debug("cgroup ready", "container", o.ID, "path", cgPath)
 	defer func() {
 		if err != nil && cg != nil {
 			cg.Destroy()
@@ -108,6 +110,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "foreground", o.Foreground)
 
 	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: true}
 	if err := r.finishCreate(o, st, p); err != nil {
@@ -150,6 +153,13 @@ func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroups.Manager) (lau
 	fifo, err := openFifo(r.fifoPath(o.ID))
 	if err != nil {
 		return l, nil, err
+	}
+	// The init opens the fifo for writing as the container's root.
+	if uid, gid := hostRoot(o.Spec); uid != 0 || gid != 0 {
+		if err := os.Chown(r.fifoPath(o.ID), uid, gid); err != nil {
+			fifo.Close()
+			return l, nil, fmt.Errorf("chown exec fifo: %w", err)
+		}
 	}
 	l.fifo = fifo
 	return l, fifo, nil

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -55,6 +56,7 @@ func (r *Runtime) Exec(o ExecOptions) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	slog.Debug("exec started", "container", o.ID, "pid", init.pid())
 	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, Console: init.console}
 	if err := r.finishExec(o, p); err != nil {
 		init.abort()

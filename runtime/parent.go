@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -93,6 +94,8 @@ func startProcess(l launch) (*initProcess, error) {
 		return nil, fmt.Errorf("start container process: %w", err)
 	}
 
+	slog.Debug("cloned", "pid", cmd.Process.Pid, "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
+		"join", len(l.join), "exec", l.cfg.Exec)
 	p := &initProcess{cmd: cmd, sock: sock}
 	if err := p.handshake(l); err != nil {
 		p.abort()
@@ -111,10 +114,13 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		}
 		flags = f
 	}
-	if flags&syscall.CLONE_NEWCGROUP != 0 && l.cgroupFD <= 0 && l.beforeConfig != nil {
+	if flags&syscall.CLONE_NEWCGROUP != 0 && flags&syscall.CLONE_NEWUSER == 0 &&
+		l.cgroupFD <= 0 && l.beforeConfig != nil {
 		// The new cgroup namespace must be rooted at the container's
 		// cgroup, which the process joins only after the clone: it
-		// unshares the namespace itself once it is there.
+		// unshares the namespace itself once it is there. (In a new user
+		// namespace the kernel refuses that unshare: see the closing
+		// notes; the namespace then comes with the clone.)
 		flags &^= syscall.CLONE_NEWCGROUP
 		l.cfg.UnshareCgroup = true
 	}
@@ -129,8 +135,10 @@ func processCommand(l launch) (*exec.Cmd, error) {
 	if l.cgroupFD > 0 {
 		attr.UseCgroupFD, attr.CgroupFD = true, l.cgroupFD
 	}
-	if err := idMappings(l.cfg.Spec, attr); err != nil {
-		return nil, err
+	if !l.cfg.Exec {
+		if err := idMappings(l.cfg.Spec, attr); err != nil {
+			return nil, err
+		}
 	}
 	return &exec.Cmd{
 		Args: []string{"husk-init"}, Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout,

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -96,7 +97,10 @@ func (b *bundle) write() {
 // waiting for their end would wait for the container.
 func (b *bundle) rt(args ...string) result {
 	b.t.Helper()
-	cmd := exec.Command(huskrtBin, append([]string{"--root", b.root}, args...)...)
+	// A hung huskrt fails its test, not the whole run.
+	ctx, cancel := context.WithTimeout(context.Background(), ociCmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, huskrtBin, append([]string{"--root", b.root}, args...)...)
 	cmd.Dir = b.dir
 	dir := b.t.TempDir()
 	out, errf := createFile(b.t, dir, "stdout"), createFile(b.t, dir, "stderr")

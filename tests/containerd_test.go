@@ -198,7 +198,7 @@ func startContainerd(t *testing.T, runtime string) *ctrdSuite {
 	t.Helper()
 	dir := t.TempDir()
 	if strings.HasPrefix(dir, "/run/") {
-		t.Skipf("temp dir %s is under /run, which containerd's namespace hides; set TMPDIR", dir)
+		skipf(t, "temp dir %s is under /run, which containerd's namespace hides; set TMPDIR", dir)
 	}
 	s := &ctrdSuite{
 		dir:     dir,

@@ -102,7 +102,7 @@ func TestWhiteoutsAcrossLayers(t *testing.T) {
 	need(t)
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
-		t.Skip("busybox-static is not installed")
+		skip(t, "busybox-static is not installed")
 	}
 	tmp := t.TempDir()
 	base, top := filepath.Join(tmp, "base"), filepath.Join(tmp, "top")

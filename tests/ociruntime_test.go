@@ -38,8 +38,7 @@ const ociCmdTimeout = 60 * time.Second
 
 // ociRuntime returns the absolute path of the OCI runtime under test.
 // HUSK_OCI_RUNTIME names it (a command in PATH such as "runc", or a path);
-// unset, huskrt is built from ../cmd/huskrt into a temp dir of t, and the
-// test skips while that package has no Go files yet.
+// unset, it is the huskrt the harness built (or HUSKRT_BIN).
 func ociRuntime(t *testing.T) string {
 	t.Helper()
 	if name := os.Getenv("HUSK_OCI_RUNTIME"); name != "" {
@@ -53,16 +52,8 @@ func ociRuntime(t *testing.T) string {
 		}
 		return abs
 	}
-	if files, _ := filepath.Glob("../cmd/huskrt/*.go"); len(files) == 0 {
-		t.Skip("huskrt not built yet (no Go files in cmd/huskrt); " +
-			"set HUSK_OCI_RUNTIME=runc to run these tests against runc")
-	}
-	bin := filepath.Join(t.TempDir(), "huskrt")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/huskrt").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build huskrt: %v\n%s", err, out)
-	}
-	return bin
+	need(t)
+	return huskrtBin
 }
 
 // ociImages returns the directory of the public image layouts: the one the
@@ -79,7 +70,7 @@ func ociImages(t *testing.T) string {
 	}
 	for _, layout := range []string{"busybox-1.38-musl", "alpine-3.20.3"} {
 		if _, err := os.Stat(filepath.Join(dir, layout, "index.json")); err != nil {
-			t.Skipf("test images not found in %s (set HUSK_TEST_IMAGES)", dir)
+			skipf(t, "test images not found in %s (set HUSK_TEST_IMAGES)", dir)
 		}
 	}
 	return dir
@@ -90,11 +81,11 @@ func ociImages(t *testing.T) string {
 func ociNeed(t *testing.T, hint string, programs ...string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root")
+		skip(t, "needs root")
 	}
 	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil {
-			t.Skipf("%s not installed (%s)", p, hint)
+			skipf(t, "%s not installed (%s)", p, hint)
 		}
 	}
 }

@@ -209,7 +209,7 @@ func newPodman(t *testing.T, runtime string) *pmSuite {
 	dir := t.TempDir()
 	for _, hidden := range []string{"/run/", "/var/lib/", "/var/cache/"} {
 		if strings.HasPrefix(dir, hidden) {
-			t.Skipf("temp dir %s is under %s, which podman's namespace hides; set TMPDIR", dir, hidden)
+			skipf(t, "temp dir %s is under %s, which podman's namespace hides; set TMPDIR", dir, hidden)
 		}
 	}
 	s := &pmSuite{dir: dir, runtime: runtime, cgroup: ociTestID("husk-podman")}
