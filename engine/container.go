@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"husk/image"
 	"husk/internal/fsutil"
 	"husk/runtime"
 )
@@ -186,20 +188,26 @@ func (e *Engine) nameInUse(name string) (bool, error) {
 	return false, nil
 }
 
-// RemoveImage untags an image, refusing while a container uses it.
-func (e *Engine) RemoveImage(ref string) error {
+// RemoveImage untags an image, or removes it by ID (force: even with
+// several names), refusing when that would delete an image a container
+// uses. It returns what the store did.
+func (e *Engine) RemoveImage(ref string, force bool) (*image.RemoveResult, error) {
 	img, err := e.Images.Get(ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	all, err := e.List()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	// Only an untag that leaves other names keeps the image; an ID takes
+	// every name with it.
+	name, err := image.NormalizeName(ref)
+	deletes := err != nil || !slices.Contains(img.Names, name) || len(img.Names) <= 1
 	for _, c := range all {
-		if c.ImageID == string(img.ID) && len(img.Names) <= 1 {
-			return fmt.Errorf("image %q is used by container %s (%s): remove it first", ref, ShortID(c.ID), c.Name)
+		if c.ImageID == string(img.ID) && deletes {
+			return nil, fmt.Errorf("image %q is used by container %s (%s): remove it first", ref, ShortID(c.ID), c.Name)
 		}
 	}
-	return e.Images.Remove(ref)
+	return e.Images.Remove(ref, image.RemoveOptions{Force: force})
 }

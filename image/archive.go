@@ -67,7 +67,7 @@ func (a *archive) add(hdr *tar.Header, r io.Reader) error {
 	}
 	switch hdr.Typeflag {
 	case tar.TypeReg:
-		d, n, err := a.s.putBlob(r)
+		d, n, err := a.s.putBlob(r, anyBlob)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,16 @@ func (a *archive) readFile(name string) ([]byte, error) {
 	return a.s.readBlob(m.digest)
 }
 
-func (a *archive) blob(name string) (digest.Digest, int64, error) {
-	m, err := a.lookup(name)
-	return m.digest, m.size, err
+// blob checks the member, which reading the archive already put into the
+// store; a member that fails the check is collected as garbage at the end of
+// the import.
+func (a *archive) blob(b blobRef) (digest.Digest, error) {
+	m, err := a.lookup(b.member)
+	if err != nil {
+		return "", err
+	}
+	if err := b.check(m.digest, m.size); err != nil {
+		return "", err
+	}
+	return m.digest, nil
 }

@@ -18,17 +18,30 @@ import (
 const maxMetadataSize = 16 << 20
 
 // putBlob copies r into the blob store under the sha256 of its content and
-// returns that digest and the size. The data goes to a temp file in root/tmp
-// first and is renamed into place only once complete and synced.
-func (s *Store) putBlob(r io.Reader) (digest.Digest, int64, error) {
+// returns that digest and the size. The content is hashed as it is read and
+// checked against b (whose want and size may be unset) before anything
+// reaches the store, so a mismatch leaves the store as it was. The data goes
+// to a temp file in root/tmp first and is renamed into place only once
+// complete, verified and synced; when the store already has b.want, the
+// content is only hashed.
+func (s *Store) putBlob(r io.Reader, b blobRef) (digest.Digest, int64, error) {
+	if b.size >= 0 {
+		// The descriptor bounds the read: a layout blob that is, say, a
+		// symlink to /dev/zero must not be hashed forever.
+		r = io.LimitReader(r, b.size+1)
+	}
+	if b.want != "" {
+		if _, err := os.Lstat(s.blobPath(b.want)); err == nil {
+			return hashBlob(r, b)
+		}
+	}
 	f, err := os.CreateTemp(s.tmpDir(), "blob-")
 	if err != nil {
 		return "", 0, fmt.Errorf("store blob: %w", err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // no-op once renamed
-	dg := digest.SHA256.Digester()
-	n, err := io.Copy(io.MultiWriter(f, dg.Hash()), r)
+	d, n, err := hashBlob(io.TeeReader(r, f), b)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -36,9 +49,8 @@ func (s *Store) putBlob(r io.Reader) (digest.Digest, int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("store blob: %w", err)
+		return "", 0, err
 	}
-	d := dg.Digest()
 	if _, err := os.Lstat(s.blobPath(d)); err == nil {
 		return d, n, nil
 	}
@@ -51,14 +63,27 @@ func (s *Store) putBlob(r io.Reader) (digest.Digest, int64, error) {
 	return d, n, nil
 }
 
-// blobSize reports the size of a stored blob, or an error wrapping
-// fs.ErrNotExist when the store does not have it.
-func (s *Store) blobSize(d digest.Digest) (int64, error) {
-	fi, err := os.Stat(s.blobPath(d))
+// anyBlob is the blobRef of content that has no expected digest or size.
+var anyBlob = blobRef{size: -1}
+
+// hashBlob reads r to the end and returns the sha256 and length of what it
+// read, or an error when they do not match b. r is limited to b.size+1
+// bytes when b.size is set, so more than b.size bytes means a longer blob.
+func hashBlob(r io.Reader, b blobRef) (digest.Digest, int64, error) {
+	dg := digest.SHA256.Digester()
+	n, err := io.Copy(dg.Hash(), r)
 	if err != nil {
-		return 0, err
+		return "", 0, fmt.Errorf("store blob: %w", err)
 	}
-	return fi.Size(), nil
+	if b.size >= 0 && n > b.size {
+		return "", 0, fmt.Errorf("size mismatch: more than %d bytes, descriptor says %d",
+			b.size, b.size)
+	}
+	d := dg.Digest()
+	if err := b.check(d, n); err != nil {
+		return "", 0, err
+	}
+	return d, n, nil
 }
 
 // readBlob returns the content of a stored blob of at most maxMetadataSize

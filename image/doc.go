@@ -11,10 +11,11 @@
 //
 // Import reads an OCI image layout directory, an OCI archive (a tar of a
 // layout) or a `docker save` archive, optionally gzip- or zstd-compressed. It
-// verifies the digest and size of every blob it reads and the diff_id of every
-// layer it unpacks. Each entry only appears under blobs/ or layers/ by a rename
-// after it was verified, so the store never holds a half-written entry. Layers
-// are shared between images and unpacked once.
+// verifies the digest and size of every blob it reads, even one the store
+// already holds, and the diff_id of every layer it unpacks. Each entry only
+// appears under blobs/ or layers/ by a rename after it was verified, so the
+// store never holds a half-written entry. Layers are shared between images
+// and unpacked once.
 //
 // Unpacking (see Unpack) resolves every path with openat2(2) and
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so a malicious layer cannot write outside
@@ -25,7 +26,8 @@
 // mount as plain data and the rootfs package performs it. It does not pull
 // from registries either; images come in as files.
 //
-// Removing an image deletes the layers no other image uses. The store does
-// not know about containers: callers must not remove an image whose layers
-// are still mounted.
+// Removing an image deletes the layers no other image uses. An image with
+// several names is removed by name one at a time, or by ID with force. The
+// store does not know about containers: callers must not remove an image
+// whose layers are still mounted.
 package image

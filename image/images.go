@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"os"
 	"sort"
 
 	digest "github.com/opencontainers/go-digest"
@@ -58,58 +57,6 @@ func (s *Store) List() ([]*Image, error) {
 		return imgs[i].ID < imgs[j].ID
 	})
 	return imgs, nil
-}
-
-// Remove untags ref when it is a name; when it is an ID (full or prefix) it
-// drops every name of that image. An image left without names loses its
-// record, and the layers and blobs no other image uses are deleted. The
-// caller must make sure no container still has those layers mounted.
-func (s *Store) Remove(ref string) error {
-	unlock, err := s.lock(true)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	r, err := s.loadRepos()
-	if err != nil {
-		return err
-	}
-	id, err := s.untag(r, ref)
-	if err != nil {
-		return err
-	}
-	if err := s.saveRepos(r); err != nil {
-		return fmt.Errorf("remove image %q: %w", ref, err)
-	}
-	if len(r.namesOf(id)) > 0 {
-		return nil
-	}
-	if err := os.Remove(s.recordPath(id)); err != nil && !isNotExist(err) {
-		return fmt.Errorf("remove image %q: %w", ref, err)
-	}
-	if err := s.gc(); err != nil {
-		return fmt.Errorf("remove image %q: %w", ref, err)
-	}
-	return nil
-}
-
-// untag deletes ref from r when it is a name, or every name of the image when
-// ref is an ID, and returns the image ID.
-func (s *Store) untag(r repos, ref string) (digest.Digest, error) {
-	if name, err := NormalizeName(ref); err == nil {
-		if id, ok := r[name]; ok {
-			delete(r, name)
-			return id, nil
-		}
-	}
-	id, err := s.resolve(r, ref)
-	if err != nil {
-		return "", err
-	}
-	for _, n := range r.namesOf(id) {
-		delete(r, n)
-	}
-	return id, nil
 }
 
 func (s *Store) loadRecord(id digest.Digest) (*record, error) {

@@ -15,15 +15,23 @@ import (
 // ImportOptions select and name the image to import.
 type ImportOptions struct {
 	// Ref picks a manifest of an OCI layout by its
-	// org.opencontainers.image.ref.name annotation, or an image of a docker
-	// save archive by its tag. "" picks the only image, or the linux/amd64
-	// one of an index.
+	// org.opencontainers.image.ref.name annotation: one whose ref name is
+	// Ref wins, else one whose ref name has the tag Ref ("3.20.3" picks
+	// "alpine:3.20.3") or the normalized name Ref; two ref names matching
+	// that way are an error listing them. Of a docker save archive, Ref
+	// picks the image by its tag. "" picks the only image, or the
+	// linux/amd64 one of an index.
 	Ref string
 	// Name tags the image, "name[:tag]". "" uses the source's own name:
 	// a ref.name annotation spelling "name:tag" (a bare tag such as "3.20"
 	// is not a name) or docker's first RepoTag. Without one the image is
 	// stored untagged and reachable by ID only.
 	Name string
+	// NoTag imports the image without naming it: neither Name (which must
+	// then be "") nor the source's own name is given to it, and no tag in
+	// the store moves. Names the image already had are kept. Running a
+	// layout directly uses it, so that a run never re-tags stored images.
+	NoTag bool
 }
 
 // Import copies the image at path into the store and returns it. path is an
@@ -32,7 +40,8 @@ type ImportOptions struct {
 // verified against its digest and size and every layer against its diff_id;
 // layers already in the store are not unpacked again. A name the image takes
 // is removed from the image that had it before, which stays in the store
-// untagged. Blobs of the source that the image does not use are not kept.
+// untagged; with opts.NoTag no name is given or moved. Blobs of the source
+// that the image does not use are not kept.
 func (s *Store) Import(path string, opts ImportOptions) (*Image, error) {
 	img, err := s.importImage(path, opts)
 	if err != nil {
@@ -43,6 +52,9 @@ func (s *Store) Import(path string, opts ImportOptions) (*Image, error) {
 
 func (s *Store) importImage(path string, opts ImportOptions) (*Image, error) {
 	var name string
+	if opts.NoTag && opts.Name != "" {
+		return nil, fmt.Errorf("image name %q: NoTag asks for no name", opts.Name)
+	}
 	if opts.Name != "" {
 		n, err := NormalizeName(opts.Name)
 		if err != nil {
@@ -74,7 +86,7 @@ func (s *Store) importImage(path string, opts ImportOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if name == "" {
+	if name == "" && !opts.NoTag {
 		name = ref.name
 	}
 	return s.commit(rec, name)

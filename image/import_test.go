@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,13 +230,13 @@ func TestImportSharedLayerUnpackedOnce(t *testing.T) {
 		t.Errorf("layer dir was unpacked again (inode %d -> %d)", before.Ino, after.Ino)
 	}
 	// Removing one image keeps the shared layer; removing both drops it.
-	if err := s.Remove("alpine:3.20.3"); err != nil {
+	if _, err := s.Remove("alpine:3.20.3", RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Errorf("shared layer removed while still used: %v", err)
 	}
-	if err := s.Remove("derived:1"); err != nil {
+	if _, err := s.Remove("derived:1", RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir()} {
@@ -384,4 +385,167 @@ func TestImportPlatforms(t *testing.T) {
 			t.Fatalf("Import Ref app:two = %v, %v", img, err)
 		}
 	})
+}
+
+// storeState returns every file of the store (but tmp and the lock) with
+// the sha256 of its content, and every unpacked layer directory.
+func storeState(t *testing.T, s *Store) map[string]digest.Digest {
+	t.Helper()
+	state := map[string]digest.Digest{}
+	for _, dir := range []string{s.blobDir(), s.imagesDir()} {
+		for _, n := range entries(t, dir) {
+			data, err := os.ReadFile(filepath.Join(dir, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			state[filepath.Join(dir, n)] = sha(data)
+		}
+	}
+	for _, n := range entries(t, s.layersDir()) {
+		state[filepath.Join(s.layersDir(), n)] = ""
+	}
+	data, _ := os.ReadFile(s.reposPath())
+	state[s.reposPath()] = sha(data)
+	return state
+}
+
+// TestImportVerifiesBlobsAlreadyInStore imports a corrupted copy of a layout
+// into a store that holds the intact image: every blob of the source must
+// still be hashed and sized, and the refused import must leave the store as
+// it was. The store used to trust its own copy and import with success.
+func TestImportVerifiesBlobsAlreadyInStore(t *testing.T) {
+	requireRoot(t)
+	src := testImage(t, "busybox-1.38-musl")
+	var idx ocispec.Index
+	readJSONFile(t, filepath.Join(src, "index.json"), &idx)
+	var m ocispec.Manifest
+	readJSONFile(t, blobFile(src, idx.Manifests[0].Digest), &m)
+	edit := func(d digest.Digest, f func([]byte) []byte) func(string) {
+		return func(layout string) {
+			p := blobFile(layout, d)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, p, f(data))
+		}
+	}
+	flip := func(data []byte) []byte { data[len(data)/2] ^= 0xff; return data }
+	layer, config, manifest := m.Layers[0].Digest, m.Config.Digest, idx.Manifests[0].Digest
+	cases := []struct {
+		name   string
+		mutate func(layout string)
+		want   string
+	}{
+		{"layer", edit(layer, flip), "layer blob " + layer.String() + ": digest mismatch"},
+		{"layer-longer", edit(layer, func(b []byte) []byte { return append(b, 0) }),
+			"layer blob " + layer.String() + ": size mismatch: more than"},
+		{"layer-shorter", edit(layer, func(b []byte) []byte { return b[:len(b)-1] }),
+			"layer blob " + layer.String() + ": digest mismatch"},
+		{"config", edit(config, flip), "config blob " + config.String() + ": digest mismatch"},
+		{"manifest", edit(manifest, flip), "manifest blob " + manifest.String() + ": digest mismatch"},
+	}
+	s := newStore(t)
+	if _, err := s.Import(src, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	before := storeState(t, s)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			layout := copyLayout(t, src)
+			c.mutate(layout)
+			for _, opts := range []ImportOptions{{}, {Name: "other:1"}, {NoTag: true}} {
+				_, err := s.Import(layout, opts)
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("Import(%+v) = %v, want error containing %q", opts, err, c.want)
+				}
+			}
+			if after := storeState(t, s); !maps.Equal(after, before) {
+				t.Errorf("store changed by a refused import:\nbefore %v\nafter  %v", before, after)
+			}
+			if n := entries(t, s.tmpDir()); len(n) != 0 {
+				t.Errorf("tmp holds %v", n)
+			}
+		})
+	}
+}
+
+// TestImportNoTagNamesNothing: with NoTag the image gets neither the given
+// nor the layout's name, and the tag the layout names stays where it was.
+func TestImportNoTagNamesNothing(t *testing.T) {
+	requireRoot(t)
+	layer := plainLayer(makeTar(t, fileEnt("a", "a")))
+	layout := newLayout(t)
+	one := withRefName(addImage(t, layout, []testLayer{layer}, nil), "app:1")
+	writeIndex(t, layout, one)
+	s := newStore(t)
+	first, err := s.Import(layout, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Another image whose layout claims the same tag.
+	other := newLayout(t)
+	writeIndex(t, other, withRefName(addImage(t, other, []testLayer{layer},
+		func(c *ocispec.Image) { c.Config.Cmd = []string{"two"} }), "app:1"))
+	img, err := s.Import(other, ImportOptions{NoTag: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.ID == first.ID || len(img.Names) != 0 {
+		t.Errorf("NoTag import = %s %v, want a new untagged image", img.ID, img.Names)
+	}
+	if got, err := s.Get("app:1"); err != nil || got.ID != first.ID {
+		t.Errorf("app:1 -> %v, %v; want it left on %s", got, err, first.ID)
+	}
+	// Re-importing a named image with NoTag keeps the name it has.
+	again, err := s.Import(layout, ImportOptions{NoTag: true})
+	if err != nil || strings.Join(again.Names, ",") != "app:1" {
+		t.Errorf("NoTag re-import = %v, %v; want app:1 kept", again, err)
+	}
+	if _, err := s.Import(other, ImportOptions{NoTag: true, Name: "x"}); err == nil {
+		t.Error("Import accepted NoTag together with Name")
+	}
+}
+
+// TestImportRefMatchesTagOfRefName: Ref picks a manifest by its whole ref
+// name first, else by the tag of a "name:tag" ref name; two such matches are
+// an error listing both.
+func TestImportRefMatchesTagOfRefName(t *testing.T) {
+	requireRoot(t)
+	layer := plainLayer(makeTar(t, fileEnt("a", "a")))
+	layout := newLayout(t)
+	img := func(cmd, ref string) ocispec.Descriptor {
+		return withRefName(addImage(t, layout, []testLayer{layer},
+			func(c *ocispec.Image) { c.Config.Cmd = []string{cmd} }), ref)
+	}
+	writeIndex(t, layout,
+		img("alpine", "alpine:3.20.3"), img("bare", "3.20"), img("other", "other:3.20"),
+		img("a", "a:1"), img("b", "b:1"))
+	for _, c := range []struct{ ref, cmd, name string }{
+		{"3.20.3", "alpine", "alpine:3.20.3"},
+		{"alpine:3.20.3", "alpine", "alpine:3.20.3"},
+		{"docker.io/library/alpine:3.20.3", "alpine", "alpine:3.20.3"},
+		{"3.20", "bare", ""}, // the exact ref name wins over other:3.20
+		{"other:3.20", "other", "other:3.20"},
+	} {
+		got, err := newStore(t).Import(layout, ImportOptions{Ref: c.ref})
+		if err != nil {
+			t.Errorf("Ref %q: %v", c.ref, err)
+			continue
+		}
+		if got.Config.Config.Cmd[0] != c.cmd || strings.Join(got.Names, ",") != c.name {
+			t.Errorf("Ref %q picked %s %v, want %s %q",
+				c.ref, got.Config.Config.Cmd, got.Names, c.cmd, c.name)
+		}
+	}
+	for ref, want := range map[string]string{
+		"1":    `ref "1" matches 2 ref names (a:1, b:1)`,
+		"3.21": `no manifest with ref name "3.21"`,
+	} {
+		if _, err := newStore(t).Import(layout, ImportOptions{Ref: ref}); err == nil ||
+			!strings.Contains(err.Error(), want) {
+			t.Errorf("Ref %q: %v, want an error containing %q", ref, err, want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package image
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -75,24 +76,52 @@ func checkLayoutVersion(src source) error {
 	return nil
 }
 
-// byRefName keeps the descriptors whose ref.name (or containerd name)
-// annotation matches ref, exactly or as a normalized name; all when ref is "".
+// byRefName keeps the descriptors ref selects; all when ref is "". A
+// descriptor whose ref.name annotation is ref wins. Failing that, ref
+// matches the tag of a "name:tag" ref.name ("3.20.3" matches
+// "alpine:3.20.3") or, normalized, the name the annotations give; those
+// matches must agree on one ref name. Several descriptors under one ref
+// name (one per platform) are all kept for pickTop.
 func byRefName(descs []ocispec.Descriptor, ref string) ([]ocispec.Descriptor, error) {
 	if ref == "" {
 		return descs, nil
 	}
+	var exact, loose []ocispec.Descriptor
+	var names []string // distinct ref names of loose
 	want, _ := NormalizeName(ref)
-	var out []ocispec.Descriptor
 	for _, d := range descs {
 		v := d.Annotations[ocispec.AnnotationRefName]
-		if v == ref || (want != "" && nameOf(d.Annotations) == want) {
-			out = append(out, d)
+		if v == ref {
+			exact = append(exact, d)
+			continue
+		}
+		_, tag, hasTag := splitTag(v)
+		if (hasTag && tag == ref) || (want != "" && nameOf(d.Annotations) == want) {
+			loose = append(loose, d)
+			if label := refLabel(d.Annotations); !slices.Contains(names, label) {
+				names = append(names, label)
+			}
 		}
 	}
-	if len(out) == 0 {
+	switch {
+	case len(exact) > 0:
+		return exact, nil
+	case len(loose) == 0:
 		return nil, fmt.Errorf("no manifest with ref name %q", ref)
+	case len(names) > 1:
+		return nil, fmt.Errorf("ref %q matches %d ref names (%s); give one in full",
+			ref, len(names), strings.Join(names, ", "))
 	}
-	return out, nil
+	return loose, nil
+}
+
+// refLabel names an index entry in messages: its ref.name, else its
+// containerd name.
+func refLabel(ann map[string]string) string {
+	if v := ann[ocispec.AnnotationRefName]; v != "" {
+		return v
+	}
+	return ann[containerdNameAnnotation]
 }
 
 // nameOf returns the image name an index entry's annotations give, or "".

@@ -11,20 +11,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mkimage runs scripts/mkimage with args and returns the layout dir.
+// mkimage runs scripts/<script> with args and returns the layout dir.
 func mkimage(t *testing.T, script string, args ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "layout")
+	if b, err := runScript(t, script, append([]string{"-o", out}, args...)...); err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, b)
+	}
+	return out
+}
+
+// runScript runs scripts/<script> with TMPDIR set to an empty directory of
+// its own and fails t when the script leaves anything there, whether it
+// succeeds or not.
+func runScript(t *testing.T, script string, args ...string) ([]byte, error) {
 	t.Helper()
 	for _, tool := range []string{"bash", "tar", "gzip", "zstd", "sha256sum"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("scripts/%s needs %s: %v", script, tool, err)
 		}
 	}
-	out := filepath.Join(t.TempDir(), "layout")
-	cmd := exec.Command(filepath.Join("..", "scripts", script), append([]string{"-o", out}, args...)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cmd, err, b)
+	tmp := t.TempDir()
+	cmd := exec.Command(filepath.Join("..", "scripts", script), args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	b, err := cmd.CombinedOutput()
+	if left := entries(t, tmp); len(left) != 0 {
+		t.Errorf("%s left %v in its TMPDIR", cmd, left)
 	}
-	return out
+	return b, err
 }
 
 func writeTree(t *testing.T, files map[string]string) string {
@@ -142,5 +156,34 @@ func TestMkimageBusybox(t *testing.T) {
 	again, err := s.Import(archive, ImportOptions{Name: "rebuilt"})
 	if err != nil || again.ID != img.ID {
 		t.Errorf("rebuild gave %v, %v; want the same id %s", again, err, img.ID)
+	}
+}
+
+// TestMkimageScriptsLeaveNoTempDirs: both scripts remove their work dir
+// on success and on failure. mkimage-busybox used to exec mkimage, so its
+// EXIT trap never ran and every build left a rootfs under /tmp.
+func TestMkimageScriptsLeaveNoTempDirs(t *testing.T) {
+	layer := writeTree(t, map[string]string{"a": "a"})
+	// mkimage dies while writing the config (a control character in the
+	// layer's name), after making its work dir.
+	bad := filepath.Join(t.TempDir(), "bad\x01name")
+	if err := os.Rename(layer, bad); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "layout")
+	if b, err := runScript(t, "mkimage", "-o", out, "-n", "x:1", "--", bad); err == nil {
+		t.Errorf("mkimage accepted a control character in a layer name:\n%s", b)
+	}
+	mkimage(t, "mkimage", "-n", "x:1", "--", writeTree(t, map[string]string{"a": "a"}))
+
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skipf("needs /bin/busybox (busybox-static): %v", err)
+	}
+	mkimage(t, "mkimage-busybox")
+	// mkimage refuses the compression after mkimage-busybox built its
+	// rootfs.
+	out = filepath.Join(t.TempDir(), "layout")
+	if b, err := runScript(t, "mkimage-busybox", "-o", out, "-z", "bogus"); err == nil {
+		t.Errorf("mkimage-busybox accepted -z bogus:\n%s", b)
 	}
 }

@@ -117,21 +117,34 @@ func (r repos) namesOf(id digest.Digest) []string {
 
 // resolve maps ref to an image ID: a full "sha256:<hex>" ID, a name (tag
 // defaults to latest), or a unique hex ID prefix of at least minIDPrefix
-// digits, with or without "sha256:". Names win over ID prefixes.
+// digits, with or without "sha256:". Names win over ID prefixes. When a ref
+// that can only be a name matches nothing, the error names the normalized
+// "name:tag" looked up: "alpine" is missing as alpine:latest even when
+// alpine:3.20.3 is there.
 func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
 	if p, ok := strings.CutPrefix(ref, "sha256:"); ok {
 		return s.resolveID(p, ref)
 	}
-	if name, err := NormalizeName(ref); err == nil {
-		if id, ok := r[name]; ok {
-			return id, nil
-		}
+	name, err := NormalizeName(ref)
+	if err != nil {
+		return s.resolveID(ref, ref)
+	}
+	if id, ok := r[name]; ok {
+		return id, nil
+	}
+	if !isIDPrefix(ref) {
+		return "", fmt.Errorf("image %q: %w", name, ErrNotFound)
 	}
 	return s.resolveID(ref, ref)
 }
 
+// isIDPrefix reports whether s has the form of an abbreviated image ID.
+func isIDPrefix(s string) bool {
+	return len(s) >= minIDPrefix && len(s) <= 64 && hexRe.MatchString(s)
+}
+
 func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
-	if len(prefix) < minIDPrefix || len(prefix) > 64 || !hexRe.MatchString(prefix) {
+	if !isIDPrefix(prefix) {
 		return "", fmt.Errorf("image %q: %w", ref, ErrNotFound)
 	}
 	ids, err := s.recordIDs()

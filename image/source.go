@@ -17,9 +17,10 @@ type source interface {
 	// manifest.json, oci-layout); a missing file gives an error wrapping
 	// fs.ErrNotExist.
 	readFile(name string) ([]byte, error)
-	// blob makes sure the file name is in the blob store and returns the
-	// digest and size of its content, whatever its name claims.
-	blob(name string) (digest.Digest, int64, error)
+	// blob makes sure the blob b is in the blob store and returns its
+	// digest. It fails when the content does not hash to b.want or is not
+	// b.size bytes; such content is not kept in the store.
+	blob(b blobRef) (digest.Digest, error)
 }
 
 // blobRef names a blob of a source and what it is expected to be.
@@ -52,24 +53,29 @@ func digestFromPath(name string) (digest.Digest, bool) {
 	return digest.NewDigestFromEncoded(digest.SHA256, hex), true
 }
 
-// fetch puts the blob b of src into the store and checks its digest and
-// size against what the referring document says.
+// fetch puts the blob b of src into the store, verified against what the
+// referring document says, and returns its digest.
 func (s *Store) fetch(src source, b blobRef) (digest.Digest, error) {
-	label := b.kind + " blob " + b.want.String()
-	if b.want == "" {
-		label = fmt.Sprintf("%s blob %q", b.kind, b.member)
-	}
-	d, n, err := src.blob(b.member)
+	d, err := src.blob(b)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", label, err)
-	}
-	if b.want != "" && d != b.want {
-		return "", fmt.Errorf("%s: digest mismatch: content hashes to %s", label, d)
-	}
-	if b.size >= 0 && n != b.size {
-		return "", fmt.Errorf("%s: size mismatch: %d bytes, descriptor says %d", label, n, b.size)
+		if b.want == "" {
+			return "", fmt.Errorf("%s blob %q: %w", b.kind, b.member, err)
+		}
+		return "", fmt.Errorf("%s blob %s: %w", b.kind, b.want, err)
 	}
 	return d, nil
+}
+
+// check compares the digest and size a blob's content has with what b
+// expects.
+func (b blobRef) check(d digest.Digest, n int64) error {
+	if b.want != "" && d != b.want {
+		return fmt.Errorf("digest mismatch: content hashes to %s", d)
+	}
+	if b.size >= 0 && n != b.size {
+		return fmt.Errorf("size mismatch: %d bytes, descriptor says %d", n, b.size)
+	}
+	return nil
 }
 
 // layoutDir is an OCI image layout, or an extracted docker save archive,
@@ -92,21 +98,20 @@ func (l layoutDir) readFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-func (l layoutDir) blob(name string) (digest.Digest, int64, error) {
-	clean, err := cleanName(name)
+// blob hashes the layout's file every time, even when the store already
+// holds a blob of the expected digest: a corrupted layout must not import
+// just because an earlier, intact copy of the image did
+// (TestImportVerifiesBlobsAlreadyInStore).
+func (l layoutDir) blob(b blobRef) (digest.Digest, error) {
+	clean, err := cleanName(b.member)
 	if err != nil {
-		return "", 0, fmt.Errorf("file %q: %w", name, err)
-	}
-	// A blob already in the store was verified when it got there.
-	if d, ok := digestFromPath(clean); ok {
-		if n, err := l.s.blobSize(d); err == nil {
-			return d, n, nil
-		}
+		return "", fmt.Errorf("file %q: %w", b.member, err)
 	}
 	f, err := os.Open(filepath.Join(l.dir, filepath.FromSlash(clean)))
 	if err != nil {
-		return "", 0, err
+		return "", err
 	}
 	defer f.Close()
-	return l.s.putBlob(f)
+	d, _, err := l.s.putBlob(f, b)
+	return d, err
 }

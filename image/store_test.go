@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestGetListRemove(t *testing.T) {
@@ -48,13 +51,13 @@ func TestGetListRemove(t *testing.T) {
 	if img, _ := s.Get("bb"); strings.Join(img.Names, ",") != "bb:latest,bb:two" {
 		t.Errorf("names %v", img.Names)
 	}
-	if err := s.Remove("bb"); err != nil {
+	if _, err := s.Remove("bb", RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if img, err := s.Get(hex); err != nil || strings.Join(img.Names, ",") != "bb:two" {
 		t.Fatalf("after untag: %v %v", img, err)
 	}
-	if err := s.Remove("bb:two"); err != nil {
+	if _, err := s.Remove("bb:two", RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(hex); !errors.Is(err, ErrNotFound) {
@@ -66,11 +69,11 @@ func TestGetListRemove(t *testing.T) {
 	if _, err := os.Stat(s.layerPath(alpine.Layers[0])); err != nil {
 		t.Errorf("other image's layer removed: %v", err)
 	}
-	if err := s.Remove("bb"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Remove("bb", RemoveOptions{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Remove of a gone name = %v, want ErrNotFound", err)
 	}
 	// Remove by ID drops every name.
-	if err := s.Remove(alpine.ID.Encoded()[:8]); err != nil {
+	if _, err := s.Remove(alpine.ID.Encoded()[:8], RemoveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir()} {
@@ -137,5 +140,99 @@ func TestImportConcurrent(t *testing.T) {
 	}
 	if n := entries(t, s.tmpDir()); len(n) != 0 {
 		t.Errorf("tmp holds %v", n)
+	}
+}
+
+// TestGetNamesNormalizedRef: a missing name is reported as the "name:tag"
+// looked up, so "alpine" next to alpine:3.20.3 reads as a missing tag.
+func TestGetNamesNormalizedRef(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	if _, err := s.Import(testImage(t, "alpine-3.20.3"), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for ref, want := range map[string]string{
+		"alpine":                   `image "alpine:latest": not found`,
+		"docker.io/library/alpine": `image "alpine:latest": not found`,
+		"alpine:3.20":              `image "alpine:3.20": not found`,
+		"Bad Name":                 `image "Bad Name": not found`,
+		"abcd":                     `image "abcd": not found`, // a name or an id prefix
+	} {
+		_, err := s.Get(ref)
+		if !errors.Is(err, ErrNotFound) || err.Error() != want {
+			t.Errorf("Get(%q) = %v, want %q", ref, err, want)
+		}
+		if _, err := s.Remove(ref, RemoveOptions{}); err == nil || err.Error() != want {
+			t.Errorf("Remove(%q) = %v, want %q", ref, err, want)
+		}
+	}
+}
+
+// TestRemoveByIDRefusesSeveralNames: an ID of an image with several names
+// removes nothing unless forced; the result says what was untagged and
+// deleted.
+func TestRemoveByIDRefusesSeveralNames(t *testing.T) {
+	requireRoot(t)
+	s := newStore(t)
+	layout := testImage(t, "busybox-1.38-musl")
+	img, err := s.Import(layout, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(layout, ImportOptions{Name: "bbmusl"}); err != nil {
+		t.Fatal(err)
+	}
+	prefix := img.ID.Encoded()[:4]
+	for _, ref := range []string{prefix, img.ID.String()} {
+		_, err = s.Remove(ref, RemoveOptions{})
+		want := fmt.Sprintf("image %q is referenced by 2 names (bbmusl:latest, busybox:1.38.0-musl): "+
+			"remove them by name, or force", ref)
+		if err == nil || err.Error() != want {
+			t.Fatalf("Remove(%q) = %v, want %q", ref, err, want)
+		}
+	}
+	if got, err := s.Get(prefix); err != nil || len(got.Names) != 2 {
+		t.Fatalf("after a refused remove: %v, %v; want both names kept", got, err)
+	}
+
+	res, err := s.Remove(prefix, RemoveOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &RemoveResult{ID: img.ID, Untagged: []string{"bbmusl:latest", "busybox:1.38.0-musl"},
+		Deleted: true, Layers: img.Layers}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("forced Remove = %+v, want %+v", res, want)
+	}
+	for _, d := range []string{s.layersDir(), s.blobDir(), s.imagesDir()} {
+		if n := entries(t, d); len(n) != 0 {
+			t.Errorf("%s holds %v", d, n)
+		}
+	}
+
+	// One name: an ID needs no force. By name, the image goes with its
+	// last name only, and a layer another image uses stays.
+	if img, err = s.Import(layout, ImportOptions{Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Remove(prefix, RemoveOptions{})
+	if err != nil || !res.Deleted || strings.Join(res.Untagged, ",") != "one:latest" {
+		t.Errorf("Remove by id of a one-name image = %+v, %v", res, err)
+	}
+	s.Import(layout, ImportOptions{Name: "a"})
+	s.Import(layout, ImportOptions{Name: "b"})
+	shared := newLayout(t)
+	writeIndex(t, shared, withRefName(addImage(t, shared, []testLayer{realLayer(t, layout)},
+		func(c *ocispec.Image) { c.Config.Cmd = []string{"other"} }), "shares:1"))
+	if _, err := s.Import(shared, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = s.Remove("a", RemoveOptions{})
+	if err != nil || res.Deleted || strings.Join(res.Untagged, ",") != "a:latest" {
+		t.Errorf("Remove(a) = %+v, %v; want an untag only", res, err)
+	}
+	res, err = s.Remove("b", RemoveOptions{})
+	if err != nil || !res.Deleted || res.ID != img.ID || len(res.Layers) != 0 {
+		t.Errorf("Remove(b) = %+v, %v; want the image deleted, its shared layer kept", res, err)
 	}
 }

@@ -261,7 +261,7 @@ func TestEnsureLayerDiffIDMismatch(t *testing.T) {
 	requireRoot(t)
 	s := newStore(t)
 	data := makeTar(t, fileEnt("a", "a"))
-	blob, _, err := s.putBlob(bytes.NewReader(data))
+	blob, _, err := s.putBlob(bytes.NewReader(data), anyBlob)
 	if err != nil {
 		t.Fatal(err)
 	}

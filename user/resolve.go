@@ -19,7 +19,7 @@ const maxID = 1<<31 - 1
 // User is the result of resolving a user spec.
 type User struct {
 	UID, GID       uint32
-	AdditionalGids []uint32 // supplementary groups, sorted, without GID
+	AdditionalGids []uint32 // supplementary groups: GID first, then the rest sorted
 	Name           string   // passwd name, "" for a numeric uid without an entry
 	Home           string   // passwd home, "/" when there is no entry or it is empty
 }
@@ -34,8 +34,13 @@ type User struct {
 //   - "user:group" takes the user as above and the group by gid or name; a
 //     numeric gid needs no entry, a group name must have one.
 //
-// The supplementary groups are those whose member list names the user,
-// which needs a passwd entry; an explicit group does not remove them. Ids
+// The supplementary groups start with the primary gid, the explicit group's
+// when one is given, as Docker's do (`docker run alpine id` shows
+// groups=0(root),1(bin),...): the process then stays in its primary group,
+// and under permissions that deny that group, even after a setgid program
+// changes its gid (Docker's fix for CVE-2022-36109). The groups whose member
+// list names the user follow, sorted and without repeating the primary gid;
+// they need a passwd entry, and an explicit group does not remove them. Ids
 // above 2147483647 or negative are an error naming the value.
 func Resolve(spec string, passwd, group io.Reader) (User, error) {
 	userPart, groupPart, err := splitSpec(spec)
@@ -60,11 +65,13 @@ func Resolve(spec string, passwd, group io.Reader) (User, error) {
 			return User{}, err
 		}
 	}
+	var others []uint32
 	if u.Name != "" {
-		if u.AdditionalGids, err = memberOf(groups, u.Name, u.GID); err != nil {
+		if others, err = memberOf(groups, u.Name, u.GID); err != nil {
 			return User{}, err
 		}
 	}
+	u.AdditionalGids = append([]uint32{u.GID}, others...)
 	return u, nil
 }
 

@@ -8,9 +8,12 @@ import (
 	"testing"
 )
 
-// alpineRootGroups are the groups Alpine 3.20's /etc/group lists root in,
-// besides its primary group 0.
-var alpineRootGroups = []uint32{1, 2, 3, 4, 6, 10, 11, 20, 26, 27}
+// alpineRootGroups are root's supplementary groups in Alpine 3.20: its
+// primary group 0 first, then those /etc/group lists it in.
+var alpineRootGroups = []uint32{0, 1, 2, 3, 4, 6, 10, 11, 20, 26, 27}
+
+// g lists the supplementary gids a test expects.
+func g(gids ...uint32) []uint32 { return gids }
 
 func TestResolveInRootImages(t *testing.T) {
 	for _, tc := range []struct {
@@ -20,31 +23,34 @@ func TestResolveInRootImages(t *testing.T) {
 		{"alpine", "", User{0, 0, alpineRootGroups, "root", "/root"}},
 		{"alpine", "root", User{0, 0, alpineRootGroups, "root", "/root"}},
 		{"alpine", "0", User{0, 0, alpineRootGroups, "root", "/root"}},
-		{"alpine", "nobody", User{65534, 65534, nil, "nobody", "/"}},
-		{"alpine", "guest", User{405, 100, nil, "guest", "/dev/null"}},
-		{"alpine", "games", User{35, 35, []uint32{100}, "games", "/usr/games"}},
-		{"alpine", "35", User{35, 35, []uint32{100}, "games", "/usr/games"}},
+		// daemon is listed in its own primary group 2 and in bin (1) and
+		// adm (4): `docker run -u daemon alpine id` shows groups=2,1,4.
+		{"alpine", "daemon", User{2, 2, g(2, 1, 4), "daemon", "/sbin"}},
+		{"alpine", "nobody", User{65534, 65534, g(65534), "nobody", "/"}},
+		{"alpine", "guest", User{405, 100, g(100), "guest", "/dev/null"}},
+		{"alpine", "games", User{35, 35, g(35, 100), "games", "/usr/games"}},
+		{"alpine", "35", User{35, 35, g(35, 100), "games", "/usr/games"}},
 		// mail's only group is its primary one, which is not repeated.
-		{"alpine", "mail", User{8, 12, nil, "mail", "/var/mail"}},
-		{"alpine", "lp:lp", User{4, 7, nil, "lp", "/var/spool/lpd"}},
-		// An explicit group replaces the primary one but, as in Docker,
-		// keeps the user's supplementary groups.
-		{"alpine", "games:wheel", User{35, 10, []uint32{100}, "games", "/usr/games"}},
-		{"alpine", "games:5000", User{35, 5000, []uint32{100}, "games", "/usr/games"}},
-		{"alpine", "games:users", User{35, 100, nil, "games", "/usr/games"}},
-		// root is listed in group root (0), which becomes supplementary.
-		{"alpine", ":wheel", User{0, 10, []uint32{0, 1, 2, 3, 4, 6, 11, 20, 26, 27}, "root", "/root"}},
-		{"alpine", "1000", User{1000, 0, nil, "", "/"}},
-		{"alpine", "1000:1000", User{1000, 1000, nil, "", "/"}},
-		{"alpine", "1000:wheel", User{1000, 10, nil, "", "/"}},
-		{"alpine", "nobody:", User{65534, 65534, nil, "nobody", "/"}},
-		{"alpine", "2147483647", User{2147483647, 0, nil, "", "/"}},
-		{"busybox", "", User{0, 0, []uint32{10}, "root", "/root"}},
-		{"busybox", "www-data", User{33, 33, nil, "www-data", "/var/www"}},
-		{"busybox", "sync", User{4, 100, nil, "sync", "/bin"}},
-		{"busybox", "nobody:nobody", User{65534, 65534, nil, "nobody", "/home"}},
-		{"empty", "", User{0, 0, nil, "", "/"}},
-		{"empty", "123:456", User{123, 456, nil, "", "/"}},
+		{"alpine", "mail", User{8, 12, g(12), "mail", "/var/mail"}},
+		{"alpine", "lp:lp", User{4, 7, g(7), "lp", "/var/spool/lpd"}},
+		// An explicit group replaces the primary one, leads the list and,
+		// as in Docker, keeps the user's supplementary groups.
+		{"alpine", "games:wheel", User{35, 10, g(10, 100), "games", "/usr/games"}},
+		{"alpine", "games:5000", User{35, 5000, g(5000, 100), "games", "/usr/games"}},
+		{"alpine", "games:users", User{35, 100, g(100), "games", "/usr/games"}},
+		// root is listed in group root (0), which stays supplementary.
+		{"alpine", ":wheel", User{0, 10, g(10, 0, 1, 2, 3, 4, 6, 11, 20, 26, 27), "root", "/root"}},
+		{"alpine", "1000", User{1000, 0, g(0), "", "/"}},
+		{"alpine", "1000:1000", User{1000, 1000, g(1000), "", "/"}},
+		{"alpine", "1000:wheel", User{1000, 10, g(10), "", "/"}},
+		{"alpine", "nobody:", User{65534, 65534, g(65534), "nobody", "/"}},
+		{"alpine", "2147483647", User{2147483647, 0, g(0), "", "/"}},
+		{"busybox", "", User{0, 0, g(0, 10), "root", "/root"}},
+		{"busybox", "www-data", User{33, 33, g(33), "www-data", "/var/www"}},
+		{"busybox", "sync", User{4, 100, g(100), "sync", "/bin"}},
+		{"busybox", "nobody:nobody", User{65534, 65534, g(65534), "nobody", "/home"}},
+		{"empty", "", User{0, 0, g(0), "", "/"}},
+		{"empty", "123:456", User{123, 456, g(456), "", "/"}},
 	} {
 		root := filepath.Join("testdata", tc.root)
 		if tc.root == "empty" {
@@ -101,11 +107,13 @@ huge:x:3000000001:root
 	}{
 		// root is a member of huge, whose gid is out of range.
 		{spec: "", want: `group "huge": id 3000000001 out of range`},
-		{spec: "app", user: User{1000, 1000, []uint32{500, 600}, "app", "/home/app"}},
+		// app is listed in group app (its primary gid), dev twice, dev2
+		// (another gid 500) and ops: each gid once, the primary first.
+		{spec: "app", user: User{1000, 1000, g(1000, 500, 600), "app", "/home/app"}},
 		// A number is always a uid, never the name "1000".
-		{spec: "1000", user: User{1000, 1000, []uint32{500, 600}, "app", "/home/app"}},
-		{spec: "2000", user: User{2000, 2000, nil, "1000", "/n"}},
-		{spec: "app:ops", user: User{1000, 600, []uint32{500, 1000}, "app", "/home/app"}},
+		{spec: "1000", user: User{1000, 1000, g(1000, 500, 600), "app", "/home/app"}},
+		{spec: "2000", user: User{2000, 2000, g(2000), "1000", "/n"}},
+		{spec: "app:ops", user: User{1000, 600, g(600, 500, 1000), "app", "/home/app"}},
 		{spec: "big", want: `user "big": id 3000000000 out of range`},
 		{spec: "biggid", want: `group of user "biggid": id 3000000000 out of range`},
 	} {
@@ -118,6 +126,36 @@ huge:x:3000000001:root
 		}
 		if err != nil || !reflect.DeepEqual(got, tc.user) {
 			t.Errorf("%q = %+v, %v; want %+v", tc.spec, got, err, tc.user)
+		}
+	}
+}
+
+// TestResolvePrimaryGidLeadsAdditionalGids: as in Docker, the primary gid
+// (the explicit group's when given) comes first in the supplementary groups,
+// whether or not /etc/group lists the user in it, then the others sorted,
+// each gid once.
+func TestResolvePrimaryGidLeadsAdditionalGids(t *testing.T) {
+	const passwd = "root:x:0:0:root:/root:/bin/sh\ndaemon:x:2:2::/sbin:\nsolo:x:7:70::/:\n"
+	const group = `root:x:0:root
+bin:x:1:root,bin,daemon
+daemon:x:2:root,bin,daemon
+adm:x:4:root,daemon
+zeta:x:900:solo
+alpha:x:50:solo,daemon
+`
+	for spec, want := range map[string][]uint32{
+		"":             {0, 1, 2, 4},
+		"daemon":       {2, 1, 4, 50}, // listed in its primary group: not repeated
+		"solo":         {70, 50, 900}, // not listed in its primary group: added
+		"solo:adm":     {4, 50, 900},  // explicit group by name
+		"solo:900":     {900, 50},     // explicit group that is also supplementary
+		"daemon:12345": {12345, 1, 2, 4, 50},
+		"4242":         {0}, // no passwd entry: gid 0 only
+		"4242:33":      {33},
+	} {
+		u, err := Resolve(spec, strings.NewReader(passwd), strings.NewReader(group))
+		if err != nil || !reflect.DeepEqual(u.AdditionalGids, want) {
+			t.Errorf("%q: AdditionalGids = %v, %v; want %v", spec, u.AdditionalGids, err, want)
 		}
 	}
 }

@@ -22,7 +22,13 @@ var rmiCommand = &cli.Command{
 	Name:      "rmi",
 	Usage:     "remove images (untag; unused layers go with the last name)",
 	ArgsUsage: "IMAGE [IMAGE...]",
+	Flags:     []cli.Flag{forceFlag},
 	Action:    removeImages,
+}
+
+// forceFlag lets rmi remove an image with several names by its ID.
+var forceFlag = &cli.BoolFlag{
+	Name: "force", Aliases: []string{"f"}, Usage: "remove an image with several names by its id",
 }
 
 var imageCommand = &cli.Command{
@@ -37,7 +43,8 @@ var imageCommand = &cli.Command{
 		},
 		{Name: "ls", Aliases: []string{"list"}, Usage: "list images", Action: listImages,
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}}}},
-		{Name: "rm", Usage: "remove images", ArgsUsage: "IMAGE [IMAGE...]", Action: removeImages},
+		{Name: "rm", Usage: "remove images", ArgsUsage: "IMAGE [IMAGE...]", Action: removeImages,
+			Flags: []cli.Flag{forceFlag}},
 	},
 }
 
@@ -99,12 +106,18 @@ func removeImages(c *cli.Context) error {
 	}
 	var failed error
 	for _, ref := range c.Args().Slice() {
-		if err := e.RemoveImage(ref); err != nil {
+		res, err := e.RemoveImage(ref, c.Bool("force"))
+		if err != nil {
 			fmt.Fprintf(os.Stderr, "husk: %v\n", err)
 			failed = exitCode{code: 1}
 			continue
 		}
-		fmt.Println("Untagged: " + ref)
+		for _, n := range res.Untagged {
+			fmt.Println("Untagged: " + n)
+		}
+		if res.Deleted {
+			fmt.Println("Deleted: " + res.ID)
+		}
 	}
 	return failed
 }
