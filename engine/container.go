@@ -15,6 +15,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"husk/image"
 	"husk/internal/fsutil"
@@ -154,10 +155,18 @@ func (e *Engine) remove(id string, force bool) error {
 	if err != nil && !errors.Is(err, runtime.ErrNotExist) {
 		return err
 	}
-	if err := os.RemoveAll(e.containerDir(id)); err != nil {
-		return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+	// The husk that ran the container may still be writing its record
+	// as it notices the exit: try again while the directory refills.
+	for i := 0; ; i++ {
+		err := os.RemoveAll(e.containerDir(id))
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.ENOTEMPTY) || i == 50 {
+			return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
-	return nil
 }
 
 // reapAutoRemoved removes --rm containers that have stopped but are still

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -16,16 +17,20 @@ func checkName(name string) error {
 	return nil
 }
 
-// parseOCIRef splits "oci:DIR[:REF]". A colon after the last slash starts
-// the REF, so directories with colons elsewhere in their path still work.
+// parseOCIRef splits "oci:DIR[:REF]". The first colon after the last
+// slash starts the REF, which may hold colons itself ("alpine:3.20.3");
+// a DIR that exists as written is taken whole.
 func parseOCIRef(ref string) (dir, sel string, ok bool) {
 	rest, ok := strings.CutPrefix(ref, "oci:")
 	if !ok {
 		return "", "", false
 	}
+	if fi, err := os.Stat(rest); err == nil && fi.IsDir() {
+		return rest, "", true
+	}
 	slash := strings.LastIndexByte(rest, '/')
-	if i := strings.LastIndexByte(rest, ':'); i > slash {
-		return rest[:i], rest[i+1:], true
+	if i := strings.IndexByte(rest[slash+1:], ':'); i >= 0 {
+		return rest[:slash+1+i], rest[slash+2+i:], true
 	}
 	return rest, "", true
 }

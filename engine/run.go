@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -30,16 +31,28 @@ type RunOptions struct {
 // signals forwarded, and returns its exit code (128+N when it died of
 // signal N). The container is removed afterwards when o.Remove is set.
 func (e *Engine) Run(o RunOptions) (int, error) {
+	if o.TTY && o.Interactive && !console.IsTerminal(o.Stdin) {
+		return 0, errors.New("-it: the input device is not a terminal: drop -t, or run husk from a terminal")
+	}
+	fwd := catchSignals()
+	defer fwd.stop()
+
 	img, err := e.resolveImage(o.Image)
 	if err != nil {
 		return 0, err
 	}
+	if sig := fwd.interrupted(); sig != 0 {
+		return 128 + int(sig), nil
+	}
+	slog.Debug("image resolved", "image", o.Image, "id", img.ID)
 	c, err := e.create(img, o)
 	if err != nil {
 		return 0, err
 	}
+	slog.Debug("container created", "container", c.ID, "name", c.Name)
 
-	code, err := e.runCreated(c, img, o)
+	code, err := e.runCreated(c, img, o, fwd)
+	slog.Debug("container exited", "container", c.ID, "code", code)
 	if o.Remove || err != nil {
 		if rmErr := e.remove(c.ID, true); rmErr != nil && err == nil {
 			err = rmErr
@@ -52,7 +65,7 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 // layout first.
 func (e *Engine) resolveImage(ref string) (*image.Image, error) {
 	if dir, sel, ok := parseOCIRef(ref); ok {
-		return e.Images.Import(dir, image.ImportOptions{Ref: sel})
+		return e.Images.Import(dir, image.ImportOptions{Ref: sel, NoTag: true})
 	}
 	return e.Images.Get(ref)
 }
@@ -96,7 +109,7 @@ func (e *Engine) create(img *image.Image, o RunOptions) (*Container, error) {
 }
 
 // runCreated runs a created container to its end and records the result.
-func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, error) {
+func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *forwarder) (int, error) {
 	dir := e.containerDir(c.ID)
 	if o.Hostname == "" {
 		o.Hostname = ShortID(c.ID)
@@ -124,11 +137,6 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions) (int, 
 	if o.TTY {
 		spec.Process.ConsoleSize = term.Size()
 	}
-
-	// Signals are caught from before the start: one that arrives while
-	// the container starts is forwarded once it runs.
-	fwd := catchSignals()
-	defer fwd.stop()
 
 	// The parent-death signal is tied to the thread that clones the init:
 	// keep this goroutine on it until the container has exited.
@@ -162,11 +170,17 @@ func (e *Engine) wait(c *Container, ctr *runtime.Process, term *console.Terminal
 	if sig := fwd.killedBy(); sig != 0 {
 		code = 128 + int(sig)
 	}
+	if code == 128+int(unix.SIGKILL) && e.oomKilled(c.ID) {
+		fmt.Fprintf(os.Stderr, "husk: container %s was killed: out of memory\n", c.Name)
+	}
 
 	now := time.Now().UTC()
 	c.Finished, c.ExitCode = &now, &code
-	if saveErr := e.saveRecord(c); saveErr != nil && err == nil {
-		err = saveErr
+	// A `husk rm -f` from elsewhere may have removed the container.
+	if _, statErr := os.Stat(e.containerDir(c.ID)); statErr == nil {
+		if saveErr := e.saveRecord(c); saveErr != nil && err == nil {
+			err = saveErr
+		}
 	}
 	return code, err
 }

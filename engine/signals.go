@@ -30,65 +30,101 @@ var terminating = map[unix.Signal]bool{
 
 // forwarder passes signals received by husk to the container's process.
 //
+// It catches them from the moment `husk run` starts: one that arrives
+// while the container is being made must not kill husk with half a
+// container on disk. Until the container runs, terminating signals are
+// only recorded (see interrupted); after, each is forwarded.
+//
 // The kernel drops a signal sent to a pid namespace's init unless the init
 // has a handler for it, so `husk run IMAGE sleep 100` would never end on
 // Ctrl-C or SIGTERM. When the init neither handles nor ignores a
 // terminating signal, husk applies the signal's default action itself: it
 // kills the container and exits 128+N, as if the signal had killed it.
 type forwarder struct {
-	ch      chan os.Signal
-	done    chan struct{}
-	started bool
-	stopped bool
+	ch   chan os.Signal
+	done chan struct{}
 
 	mu     sync.Mutex
-	killed unix.Signal
+	ctr    *runtime.Process
+	term   *console.Terminal
+	early  unix.Signal // the first terminating signal before the start
+	killed unix.Signal // the signal whose default action husk applied
+	closed bool
 }
 
-// catchSignals starts catching the forwarded signals; they queue until
-// forward is called.
+// catchSignals starts catching the forwarded signals.
 func catchSignals() *forwarder {
 	f := &forwarder{ch: make(chan os.Signal, 32), done: make(chan struct{})}
 	signal.Notify(f.ch, forwarded...)
+	go f.loop()
 	return f
 }
 
-// forward passes caught signals on to the container until stop.
-func (f *forwarder) forward(ctr *runtime.Process, term *console.Terminal) {
-	f.started = true
-	go f.loop(ctr, term)
+// interrupted returns the terminating signal received before the
+// container started, or 0.
+func (f *forwarder) interrupted() unix.Signal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.early
 }
 
-func (f *forwarder) loop(ctr *runtime.Process, term *console.Terminal) {
+// forward starts passing signals on to ctr, first the one that came early.
+func (f *forwarder) forward(ctr *runtime.Process, term *console.Terminal) {
+	f.mu.Lock()
+	f.ctr, f.term = ctr, term
+	early := f.early
+	f.mu.Unlock()
+	if early != 0 {
+		f.deliver(early)
+	}
+}
+
+func (f *forwarder) loop() {
 	defer close(f.done)
 	for s := range f.ch {
 		sig := s.(syscall.Signal)
-		if sig == unix.SIGWINCH {
-			term.Resize(ctr.Console)
-			continue
+		f.mu.Lock()
+		started := f.ctr != nil
+		if !started && terminating[sig] && f.early == 0 {
+			f.early = sig
 		}
-		ctr.Signal(sig)
-		if terminating[sig] && !handles(ctr.Pid, sig) {
-			f.mu.Lock()
-			f.killed = sig
-			f.mu.Unlock()
-			ctr.Signal(unix.SIGKILL)
+		f.mu.Unlock()
+		if started {
+			f.deliver(sig)
 		}
+	}
+}
+
+func (f *forwarder) deliver(sig unix.Signal) {
+	f.mu.Lock()
+	ctr, term := f.ctr, f.term
+	f.mu.Unlock()
+	if sig == unix.SIGWINCH {
+		term.Resize(ctr.Console)
+		return
+	}
+	ctr.Signal(sig)
+	if terminating[sig] && !handles(ctr.Pid, sig) {
+		f.mu.Lock()
+		f.killed = sig
+		f.mu.Unlock()
+		ctr.Signal(unix.SIGKILL)
 	}
 }
 
 // stop ends forwarding and restores the default handling of signals.
 // It is safe to call more than once.
 func (f *forwarder) stop() {
-	if f.stopped {
+	f.mu.Lock()
+	closed := f.closed
+	f.closed = true
+	f.mu.Unlock()
+	if closed {
 		return
 	}
-	f.stopped = true
 	signal.Stop(f.ch)
 	close(f.ch)
-	if f.started {
-		<-f.done
-	}
+	<-f.done
 }
 
 // killedBy returns the signal whose default action husk applied, or 0.

@@ -10,6 +10,7 @@ import (
 	"husk/capabilities"
 	"husk/namespaces"
 	"husk/rootfs"
+	"husk/seccomp"
 )
 
 // defaultPath is the PATH of a container whose image sets none.
@@ -24,6 +25,7 @@ type ProcessOptions struct {
 	User       string
 	Hostname   string
 	TTY        bool
+	Resources  ResourceOptions
 }
 
 // buildSpec makes the OCI spec of a container of img: the defaults Docker
@@ -33,6 +35,9 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 	args, err := processArgs(cfg, o)
 	if err != nil {
 		return nil, err
+	}
+	if len(o.Hostname) > 64 {
+		return nil, fmt.Errorf("--hostname %q: longer than 64 characters", o.Hostname)
 	}
 	cwd := cfg.WorkingDir
 	if o.Workdir != "" {
@@ -69,9 +74,34 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 			Namespaces:    namespaces.Default(),
 			MaskedPaths:   rootfs.DefaultMaskedPaths(),
 			ReadonlyPaths: rootfs.DefaultReadonlyPaths(),
+			Seccomp:       seccomp.DefaultProfile(),
 		},
 	}
+	if err := applyResources(spec, o.Resources); err != nil {
+		return nil, err
+	}
 	return spec, nil
+}
+
+// applyResources puts the limits and --device nodes into the spec.
+func applyResources(spec *specs.Spec, o ResourceOptions) error {
+	res, err := o.Resources()
+	if err != nil {
+		return err
+	}
+	for _, arg := range o.Devices {
+		dev, rule, err := parseDevice(arg)
+		if err != nil {
+			return err
+		}
+		if res == nil {
+			res = &specs.LinuxResources{}
+		}
+		spec.Linux.Devices = append(spec.Linux.Devices, dev)
+		res.Devices = append(res.Devices, rule)
+	}
+	spec.Linux.Resources = res
+	return nil
 }
 
 // processArgs is Entrypoint + Cmd, each taken from the options when given.
@@ -91,6 +121,9 @@ func processArgs(cfg ocispec.ImageConfig, o ProcessOptions) ([]string, error) {
 	args := append(append([]string(nil), entry...), cmd...)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("no command: the image has no Entrypoint or Cmd and none was given")
+	}
+	if args[0] == "" {
+		return nil, fmt.Errorf("command: empty name")
 	}
 	return args, nil
 }

@@ -70,6 +70,7 @@ func TestParseOCIRef(t *testing.T) {
 	tests := []struct{ in, dir, sel string }{
 		{"oci:/images/busybox", "/images/busybox", ""},
 		{"oci:/images/busybox:1.38", "/images/busybox", "1.38"},
+		{"oci:/images/alpine:alpine:3.20.3", "/images/alpine", "alpine:3.20.3"},
 		{"oci:/a:b/c", "/a:b/c", ""},
 		{"oci:rel", "rel", ""},
 	}

@@ -156,3 +156,16 @@ func TestHuskrtJoinNamespaceByPath(t *testing.T) {
 		t.Fatalf("member sees %v, want podhost and %s", out, want)
 	}
 }
+
+// TestHuskrtPersonalityAndOOMScore checks linux.personality (uname -m
+// says i686 under LINUX32) and process.oomScoreAdj.
+func TestHuskrtPersonalityAndOOMScore(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "uname -m; cat /proc/self/oom_score_adj")
+	b.spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	adj := 500
+	b.spec.Process.OOMScoreAdj = &adj
+	b.write()
+	if out := b.must("run", "pers"); out != "i686\n500\n" {
+		t.Fatalf("got %q, want i686 and 500", out)
+	}
+}

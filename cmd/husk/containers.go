@@ -80,12 +80,12 @@ var rmCommand = &cli.Command{
 func status(c *engine.Container) string {
 	switch c.Status {
 	case "running":
-		return "Up"
+		return "Up " + strings.TrimSuffix(ago(c.Created), " ago")
 	case "exited":
 		if c.ExitCode != nil {
 			return fmt.Sprintf("Exited (%d) %s", *c.ExitCode, ago(*c.Finished))
 		}
-		return "Exited"
+		return "Exited (killed with husk)"
 	}
 	return "Created"
 }
@@ -100,13 +100,29 @@ func truncate(s string, n int) string {
 // ago says how long ago t was, the way docker ps does.
 func ago(t time.Time) string {
 	d := time.Since(t)
+	day := 24 * time.Hour
 	switch {
+	case d < time.Second:
+		return "Less than a second ago"
 	case d < time.Minute:
-		return fmt.Sprintf("%d seconds ago", int(d.Seconds()))
+		return plural(int(d.Seconds()), "second")
 	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+		return plural(int(d.Minutes()), "minute")
+	case d < 2*day:
+		return plural(int(d.Hours()), "hour")
+	case d < 14*day:
+		return plural(int(d/day), "day")
+	case d < 60*day:
+		return plural(int(d/(7*day)), "week")
+	case d < 730*day:
+		return plural(int(d/(30*day)), "month")
 	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	return plural(int(d/(365*day)), "year")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit + " ago"
+	}
+	return fmt.Sprintf("%d %ss ago", n, unit)
 }

@@ -31,6 +31,7 @@ func main() {
 			&cli.StringFlag{Name: "root", Value: engine.DefaultRoot, Usage: "where images and containers are kept", EnvVars: []string{"HUSK_ROOT"}},
 			&cli.BoolFlag{Name: "debug", Usage: "log each step to stderr"},
 		},
+		ExitErrHandler: func(*cli.Context, error) {},
 		Before: func(c *cli.Context) error {
 			level := slog.LevelWarn
 			if c.Bool("debug") {
@@ -39,11 +40,19 @@ func main() {
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 			return nil
 		},
+		// Errors are one line on stderr, not the help text on stdout.
+		OnUsageError: usageError,
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(os.Stderr, "husk: unknown command %q: see husk --help\n", name)
+			os.Exit(125)
+		},
 		Commands: []*cli.Command{
-			runCommand, psCommand, rmCommand,
+			runCommand, psCommand, rmCommand, updateCommand, statsCommand, infoCommand,
 			imagesCommand, rmiCommand, imageCommand,
 		},
 	}
+
+	setUsageError(app.Commands)
 
 	if err := app.Run(os.Args); err != nil {
 		var ex exitCode
@@ -72,5 +81,24 @@ func (e exitCode) Error() string {
 }
 
 func openEngine(c *cli.Context) (*engine.Engine, error) {
+	if c.String("root") == "" {
+		return nil, errors.New("--root: empty: name the directory for images and containers")
+	}
 	return engine.Open(c.String("root"))
+}
+
+func setUsageError(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageError
+		setUsageError(c.Subcommands)
+	}
+}
+
+// usageError reports a bad flag in one line, without the help text.
+func usageError(c *cli.Context, err error, _ bool) error {
+	name := "husk"
+	if c.Command != nil && c.Command.Name != "" {
+		name += " " + c.Command.Name
+	}
+	return fmt.Errorf("%s: %w (see %s --help)", name, err, name)
 }

@@ -16,7 +16,7 @@ var runCommand = &cli.Command{
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
 	// -it as one flag, as users type it.
 	UseShortOptionHandling: true,
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to pass husk's own)"},
@@ -26,7 +26,7 @@ var runCommand = &cli.Command{
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (\"\" to clear it)"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass stdin to the container"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal"},
-	},
+	}, resourceFlags...),
 	Action: runAction,
 }
 
@@ -43,12 +43,13 @@ func runAction(c *cli.Context) error {
 		Image: c.Args().First(),
 		Name:  c.String("name"),
 		ProcessOptions: engine.ProcessOptions{
-			Command:  c.Args().Tail(),
-			Env:      expandEnv(c.StringSlice("env")),
-			Workdir:  c.String("workdir"),
-			User:     c.String("user"),
-			Hostname: c.String("hostname"),
-			TTY:      c.Bool("tty"),
+			Command:   c.Args().Tail(),
+			Env:       expandEnv(c.StringSlice("env")),
+			Workdir:   c.String("workdir"),
+			User:      c.String("user"),
+			Hostname:  c.String("hostname"),
+			TTY:       c.Bool("tty"),
+			Resources: resourceOptions(c),
 		},
 		Interactive: c.Bool("interactive"),
 		Remove:      c.Bool("rm"),

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+
+	"husk/cgroups"
 )
 
 // resourcesFromFlags builds linux.resources from update's flags; only the
@@ -24,7 +24,7 @@ func resourcesFromFlags(c *cli.Context) (*specs.LinuxResources, error) {
 		if !c.IsSet(f.name) {
 			continue
 		}
-		v, err := ParseBytes(c.String(f.name))
+		v, err := cgroups.ParseSize(c.String(f.name))
 		if err != nil {
 			return nil, fmt.Errorf("--%s: %w", f.name, err)
 		}
@@ -62,35 +62,4 @@ func resourcesFromFlags(c *cli.Context) (*specs.LinuxResources, error) {
 		res.BlockIO = &specs.LinuxBlockIO{Weight: &w}
 	}
 	return res, nil
-}
-
-// ParseBytes reads a size as users type it: "512m", "1.5g", "1024", and
-// "-1" for no limit. Units are binary (1k = 1024), as in Docker.
-func ParseBytes(s string) (int64, error) {
-	if s == "-1" {
-		return -1, nil
-	}
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k':
-			mult = 1 << 10
-		case 'm':
-			mult = 1 << 20
-		case 'g':
-			mult = 1 << 30
-		case 't':
-			mult = 1 << 40
-		}
-		if mult > 1 {
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("size %q: want a number with an optional k, m, g or t", s)
-	}
-	return int64(v * float64(mult)), nil
 }
