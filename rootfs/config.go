@@ -17,7 +17,7 @@ type Config struct {
 	// BeforePivot, when set, runs once every mount is in place and before
 	// pivot_root: the point where the runtime spec runs the createRuntime
 	// and createContainer hooks. Its error is returned as it is.
-	BeforePivot func() error
+	BeforePivot func() error `json:"-"`
 }
 
 // DefaultMounts returns the mounts runc and Docker give a container by
