@@ -190,6 +190,9 @@ func capsetError(err error, wanted uint64) error {
 
 // setAmbient clears the ambient set and raises each of nums. Kernels before
 // 4.3 have no ambient set; that is only an error when nums is not empty.
+// A capability the kernel refuses to raise (EPERM: it is not both
+// permitted and inheritable) is left out, as runc does: `runc spec` lists
+// ambient capabilities that are not inheritable, and callers rely on it.
 func setAmbient(nums []int) error {
 	err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
 	if err != nil {
@@ -201,6 +204,9 @@ func setAmbient(nums []int) error {
 	}
 	for _, n := range nums {
 		err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0)
+		if errors.Is(err, unix.EPERM) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("raise ambient %s (it must be permitted and inheritable): %w",
 				Name(n), os.NewSyscallError("prctl PR_CAP_AMBIENT_RAISE", err))

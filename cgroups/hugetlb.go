@@ -6,13 +6,15 @@ import (
 	"io/fs"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // pageSizeRE is the spec's hugepage size format: a number and KB, MB or
 // GB ("2MB", "1GB"), as the kernel names the hugetlb files.
-var pageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`)
+// pageSizeRE compiles on first use, not at every start of a runtime.
+var pageSizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`) })
 
 // setHugetlb writes each page size's limit to hugetlb.<size>.<limitFile>
 // (v1 "limit_in_bytes", v2 "max"), and to the reservation limit
@@ -22,7 +24,7 @@ var pageSizeRE = regexp.MustCompile(`^[1-9][0-9]*[KMG]B$`)
 func setHugetlb(dir string, limits []specs.LinuxHugepageLimit, limitFile, rsvdFile string) error {
 	for i, l := range limits {
 		field := fmt.Sprintf("hugepageLimits[%d]", i)
-		if !pageSizeRE.MatchString(l.Pagesize) {
+		if !pageSizeRE().MatchString(l.Pagesize) {
 			return fieldError(field, fmt.Errorf("page size %q: want a size like 2MB or 1GB", l.Pagesize))
 		}
 		v := strconv.FormatUint(l.Limit, 10)

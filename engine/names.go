@@ -5,13 +5,17 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 )
 
-var validName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+// validName compiles on first use, not at every husk start.
+var validName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+})
 
 // checkName refuses container names Docker would refuse.
 func checkName(name string) error {
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return fmt.Errorf("container name %q: must start with a letter or digit and hold only letters, digits, '_', '.' and '-'", name)
 	}
 	return nil

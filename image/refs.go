@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -14,14 +15,20 @@ import (
 const minIDPrefix = 4
 
 // The name grammar follows the distribution reference format, simplified: an
-// optional registry host, then lowercase path components.
+// optional registry host, then lowercase path components. The expressions
+// compile on first use: every husk process, a container's init included,
+// would otherwise pay for them at start-up.
 var (
-	componentRe = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	domainRe    = regexp.MustCompile(`^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?` +
+	componentRe = lazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+	domainRe    = lazyRegexp(`^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?` +
 		`(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$`)
-	tagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	hexRe = regexp.MustCompile(`^[0-9a-f]+$`)
+	tagRe = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	hexRe = lazyRegexp(`^[0-9a-f]+$`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // NormalizeName returns ref in the "name:tag" form the store uses: the tag
 // defaults to "latest" and a leading "docker.io/library/" or "docker.io/" is
@@ -38,7 +45,7 @@ func NormalizeName(ref string) (string, error) {
 		return "", fmt.Errorf("image name %q: looks like an image id", ref)
 	case !validName(name):
 		return "", fmt.Errorf("image name %q: invalid name", ref)
-	case !tagRe.MatchString(tag):
+	case !tagRe().MatchString(tag):
 		return "", fmt.Errorf("image name %q: invalid tag", ref)
 	}
 	return name + ":" + tag, nil
@@ -60,13 +67,13 @@ func validName(name string) bool {
 	}
 	parts := strings.Split(name, "/")
 	if len(parts) > 1 && (strings.ContainsAny(parts[0], ".:") || parts[0] == "localhost") {
-		if !domainRe.MatchString(parts[0]) {
+		if !domainRe().MatchString(parts[0]) {
 			return false
 		}
 		parts = parts[1:]
 	}
 	for _, p := range parts {
-		if !componentRe.MatchString(p) {
+		if !componentRe().MatchString(p) {
 			return false
 		}
 	}
@@ -88,7 +95,7 @@ func nameFromAnnotation(v string) string {
 }
 
 // isDigestHex reports whether s is the hex part of a sha256 digest.
-func isDigestHex(s string) bool { return len(s) == 64 && hexRe.MatchString(s) }
+func isDigestHex(s string) bool { return len(s) == 64 && hexRe().MatchString(s) }
 
 // repos maps "name:tag" to image ID; it is the content of repositories.json.
 type repos map[string]digest.Digest
@@ -140,7 +147,7 @@ func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
 
 // isIDPrefix reports whether s has the form of an abbreviated image ID.
 func isIDPrefix(s string) bool {
-	return len(s) >= minIDPrefix && len(s) <= 64 && hexRe.MatchString(s)
+	return len(s) >= minIDPrefix && len(s) <= 64 && hexRe().MatchString(s)
 }
 
 func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {

@@ -12,16 +12,23 @@ import (
 	"husk/runtime"
 )
 
+// runAction creates and starts a container; as runc does, a container
+// that fails to start is deleted again, and a foreground one is deleted
+// after it exits unless --keep.
 func runAction(c *cli.Context) error {
+	rt, err := openRuntime(c)
+	if err != nil {
+		return err
+	}
 	if c.Bool("detach") {
 		if _, err := create(c, false); err != nil {
 			return err
 		}
-		rt, err := openRuntime(c)
-		if err != nil {
+		if err := rt.Start(c.Args().First()); err != nil {
+			rt.Delete(c.Args().First(), true)
 			return err
 		}
-		return rt.Start(c.Args().First())
+		return nil
 	}
 
 	sigs := catchSignals()
@@ -31,17 +38,13 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	code, err := foreground(p, sigs, func() error { return p.StartForeground() })
+	if err != nil || !c.Bool("keep") {
+		if delErr := rt.Delete(p.ID, true); err == nil {
+			err = delErr
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if !c.Bool("keep") {
-		rt, err := openRuntime(c)
-		if err != nil {
-			return err
-		}
-		if err := rt.Delete(p.ID, true); err != nil {
-			return err
-		}
 	}
 	return exitCode(code)
 }
