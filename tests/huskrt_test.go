@@ -361,3 +361,28 @@ func readAll(f *os.File, limit time.Duration) string {
 		return "(timed out)"
 	}
 }
+
+// TestHuskrtConcurrentStart races five starts of one created container:
+// the per-container lock lets exactly one through.
+func TestHuskrtConcurrentStart(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.write()
+	b.must("create", "race")
+
+	results := make(chan int, 5)
+	for i := 0; i < 5; i++ {
+		go func() { results <- b.rt("start", "race").code }()
+	}
+	ok := 0
+	for i := 0; i < 5; i++ {
+		if <-results == 0 {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of 5 concurrent starts succeeded, want exactly 1", ok)
+	}
+	if got := b.status("race"); got != "running" {
+		t.Fatalf("status %s, want running", got)
+	}
+}
