@@ -124,9 +124,14 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *f
 	}
 	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
 
+	// As in Docker, the default user is root as /etc/passwd and
+	// /etc/group describe it, supplementary groups included.
 	user := o.User
 	if user == "" {
 		user = img.Config.Config.User
+	}
+	if user == "" {
+		user = "0"
 	}
 
 	term, err := console.New(o.Stdin, o.Stdout, o.TTY, o.Interactive)
