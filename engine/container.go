@@ -155,6 +155,9 @@ func (e *Engine) remove(id string, force bool) error {
 	if err != nil && !errors.Is(err, runtime.ErrNotExist) {
 		return err
 	}
+	if err := e.net.Detach(id); err != nil {
+		return err
+	}
 	// The husk that ran the container may still be writing its record
 	// as it notices the exit: try again while the directory refills.
 	for i := 0; ; i++ {

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"husk/image"
 	"husk/internal/fsutil"
+	"husk/network"
 	"husk/runtime"
 )
 
@@ -18,6 +20,7 @@ type Engine struct {
 	root    string
 	Images  *image.Store
 	runtime *runtime.Runtime
+	net     *network.Manager
 }
 
 // Open returns the engine for root, creating its directories, and removes
@@ -39,8 +42,18 @@ func Open(root string) (*Engine, error) {
 		return nil, err
 	}
 
-	e := &Engine{root: root, Images: store, runtime: rt}
+	net, err := network.Open(filepath.Join(root, "networks"))
+	if err != nil {
+		return nil, err
+	}
+
+	e := &Engine{root: root, Images: store, runtime: rt, net: net}
 	e.reapAutoRemoved()
+	// Veths, leases and rules of containers whose husk was killed go now
+	// at the latest.
+	if err := net.GC(); err != nil {
+		slog.Warn("reclaim network leftovers", "error", err)
+	}
 	return e, nil
 }
 

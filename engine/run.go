@@ -20,6 +20,10 @@ import (
 type RunOptions struct {
 	Image string // a name in the store, or oci:DIR[:REF]
 	Name  string
+	// Network is bridge (the default), none, host, container:NAME or a
+	// user network; Ports are -p mappings.
+	Network string
+	Ports   []string
 	ProcessOptions
 	Interactive bool
 	Remove      bool
@@ -122,6 +126,10 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *f
 	if err := e.saveRecord(c); err != nil {
 		return 0, err
 	}
+	plan, err := e.planNetwork(c, o, spec)
+	if err != nil {
+		return 0, err
+	}
 	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
 
 	// As in Docker, the default user is root as /etc/passwd and
@@ -156,7 +164,11 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *f
 	if err != nil {
 		return exitCodeOf(err), err
 	}
-	if err := ctr.StartForeground(); err != nil {
+	err = e.attach(c, plan, ctr, o.Hostname)
+	if err == nil {
+		err = ctr.StartForeground()
+	}
+	if err != nil {
 		ctr.Signal(unix.SIGKILL)
 		ctr.Wait()
 		return exitCodeOf(err), err
@@ -172,6 +184,9 @@ func (e *Engine) wait(c *Container, ctr *runtime.Process, term *console.Terminal
 	code, err := ctr.Wait()
 	fwd.stop()
 	<-copied
+	if detachErr := e.net.Detach(c.ID); detachErr != nil && err == nil {
+		err = detachErr
+	}
 	if sig := fwd.killedBy(); sig != 0 {
 		code = 128 + int(sig)
 	}

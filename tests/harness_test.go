@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 var (
@@ -22,6 +25,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if code, ok := inOwnNetns(); ok {
+		os.Exit(code)
+	}
 	code := func() int {
 		tmp, err := os.MkdirTemp("", "husk-e2e-")
 		if err != nil {
@@ -215,4 +221,56 @@ func atoi(t *testing.T, s string) int {
 		t.Fatalf("not a number: %q", s)
 	}
 	return n
+}
+
+// envNetns marks the copy of the test binary that runs in its own network
+// namespace.
+const envNetns = "HUSK_E2E_NETNS"
+
+// inOwnNetns runs the whole suite again in a new network namespace, as
+// root, and returns its exit status: husk's bridges, veths and nftables
+// rules then live and die there, and the machine's own network is never
+// touched. It returns false in that copy, or when not root.
+func inOwnNetns() (int, bool) {
+	if os.Getenv(envNetns) != "" {
+		if err := loopbackUp(); err != nil {
+			fmt.Fprintln(os.Stderr, "bring up lo:", err)
+			return 1, true
+		}
+		return 0, false
+	}
+	if os.Geteuid() != 0 {
+		return 0, false
+	}
+	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), envNetns+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET, Pdeathsig: syscall.SIGKILL}
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), true
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run the suite in a network namespace:", err)
+		return 1, true
+	}
+	return 0, true
+}
+
+func loopbackUp() error {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(s, unix.SIOCSIFFLAGS, ifr)
 }

@@ -48,7 +48,7 @@ func main() {
 		},
 		Commands: []*cli.Command{
 			runCommand, psCommand, rmCommand, updateCommand, statsCommand, infoCommand,
-			imagesCommand, rmiCommand, imageCommand,
+			imagesCommand, rmiCommand, imageCommand, networkCommand,
 		},
 	}
 

@@ -26,6 +26,9 @@ var runCommand = &cli.Command{
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (\"\" to clear it)"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass stdin to the container"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge",
+			Usage: "bridge, none, host, container:NAME, or a network made with husk network create"},
+		&cli.StringSliceFlag{Name: "publish", Aliases: []string{"p"}, Usage: "publish a port: [HOSTIP:][HOSTPORT:]PORT[/tcp|/udp]"},
 	}, resourceFlags...),
 	Action: runAction,
 }
@@ -40,8 +43,10 @@ func runAction(c *cli.Context) error {
 	}
 
 	o := engine.RunOptions{
-		Image: c.Args().First(),
-		Name:  c.String("name"),
+		Image:   c.Args().First(),
+		Name:    c.String("name"),
+		Network: c.String("network"),
+		Ports:   c.StringSlice("publish"),
 		ProcessOptions: engine.ProcessOptions{
 			Command:   c.Args().Tail(),
 			Env:       expandEnv(c.StringSlice("env")),
