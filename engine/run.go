@@ -41,6 +41,7 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	fwd := catchSignals()
 	defer fwd.stop()
 
+	start := time.Now()
 	img, err := e.resolveImage(o.Image)
 	if err != nil {
 		return 0, err
@@ -48,19 +49,20 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	if sig := fwd.interrupted(); sig != 0 {
 		return 128 + int(sig), nil
 	}
-	slog.Debug("image resolved", "image", o.Image, "id", img.ID)
+	slog.Debug("image resolved", "image", o.Image, "id", img.ID, "took", time.Since(start))
 	c, err := e.create(img, o)
 	if err != nil {
 		return 0, err
 	}
-	slog.Debug("container created", "container", c.ID, "name", c.Name)
+	slog.Debug("container record made", "container", c.ID, "name", c.Name, "took", time.Since(start))
 
 	code, err := e.runCreated(c, img, o, fwd)
-	slog.Debug("container exited", "container", c.ID, "code", code)
+	slog.Debug("container exited", "container", c.ID, "code", code, "took", time.Since(start))
 	if o.Remove || err != nil {
 		if rmErr := e.remove(c.ID, true); rmErr != nil && err == nil {
 			err = rmErr
 		}
+		slog.Debug("container removed", "container", c.ID, "took", time.Since(start))
 	}
 	return code, err
 }
@@ -156,6 +158,7 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *f
 	goruntime.LockOSThread()
 	defer goruntime.UnlockOSThread()
 
+	created := time.Now()
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
 		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
@@ -164,10 +167,13 @@ func (e *Engine) runCreated(c *Container, img *image.Image, o RunOptions, fwd *f
 	if err != nil {
 		return exitCodeOf(err), err
 	}
+	slog.Debug("init ready", "container", c.ID, "took", time.Since(created))
 	err = e.attach(c, plan, ctr, o.Hostname)
+	slog.Debug("network attached", "container", c.ID, "took", time.Since(created))
 	if err == nil {
 		err = ctr.StartForeground()
 	}
+	slog.Debug("process started", "container", c.ID, "took", time.Since(created))
 	if err != nil {
 		ctr.Signal(unix.SIGKILL)
 		ctr.Wait()

@@ -87,12 +87,13 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 			Annotations: o.Spec.Annotations, Status: specs.StateCreating},
 		Rootfs: o.Spec.Root.Path, Created: time.Now().UTC(),
 	}
+	start := time.Now()
 	cg, cgPath, err := r.setupCgroup(o.ID, o.Spec)
 	if err != nil {
 		return nil, err
 	}
 	st.CgroupsPath = cgPath
-	slog.Debug("cgroup ready", "container", o.ID, "path", cgPath)
+	slog.Debug("cgroup ready", "container", o.ID, "path", cgPath, "took", time.Since(start))
 	defer func() {
 		if err != nil && cg != nil {
 			cg.Destroy()
@@ -110,7 +111,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
-	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "foreground", o.Foreground)
+	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "took", time.Since(start))
 
 	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: true}
 	if err := r.finishCreate(o, st, p); err != nil {

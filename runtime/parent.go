@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"syscall"
+	"time"
 
 	"husk/namespaces"
 )
@@ -94,7 +95,7 @@ func startProcess(l launch) (*initProcess, error) {
 		return nil, fmt.Errorf("start container process: %w", err)
 	}
 
-	slog.Debug("cloned", "pid", cmd.Process.Pid, "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
+	slog.Debug("cloned", "pid", cmd.Process.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
 		"join", len(l.join), "exec", l.cfg.Exec)
 	p := &initProcess{cmd: cmd, sock: sock}
 	if err := p.handshake(l); err != nil {

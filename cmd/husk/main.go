@@ -7,6 +7,7 @@ import (
 	_ "husk/namespaces/nsenter"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -84,7 +85,10 @@ func openEngine(c *cli.Context) (*engine.Engine, error) {
 	if c.String("root") == "" {
 		return nil, errors.New("--root: empty: name the directory for images and containers")
 	}
-	return engine.Open(c.String("root"))
+	start := time.Now()
+	e, err := engine.Open(c.String("root"))
+	slog.Debug("store opened", "took", time.Since(start))
+	return e, err
 }
 
 func setUsageError(cmds []*cli.Command) {
