@@ -31,11 +31,7 @@ var resumeCommand = &cli.Command{
 }
 
 func freeze(c *cli.Context, pause bool) error {
-	id, err := oneID(c)
-	if err != nil {
-		return err
-	}
-	rt, err := openRuntime(c)
+	rt, id, err := runtimeFor(c)
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,7 @@ var updateCommand = &cli.Command{
 }
 
 func updateAction(c *cli.Context) error {
-	id, err := oneID(c)
-	if err != nil {
-		return err
-	}
-	rt, err := openRuntime(c)
+	rt, id, err := runtimeFor(c)
 	if err != nil {
 		return err
 	}
@@ -144,11 +136,7 @@ type event struct {
 }
 
 func eventsAction(c *cli.Context) error {
-	id, err := oneID(c)
-	if err != nil {
-		return err
-	}
-	rt, err := openRuntime(c)
+	rt, id, err := runtimeFor(c)
 	if err != nil {
 		return err
 	}

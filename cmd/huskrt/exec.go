@@ -41,11 +41,7 @@ var execCommand = &cli.Command{
 }
 
 func execAction(c *cli.Context) error {
-	id, err := oneID(c)
-	if err != nil {
-		return err
-	}
-	rt, err := openRuntime(c)
+	rt, id, err := runtimeFor(c)
 	if err != nil {
 		return err
 	}

@@ -63,11 +63,7 @@ var psCommand = &cli.Command{
 	Name: "ps", Usage: "list the processes of a container", ArgsUsage: "ID [ps OPTIONS]",
 	Flags: []cli.Flag{formatFlag},
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		rt, err := openRuntime(c)
+		rt, id, err := runtimeFor(c)
 		if err != nil {
 			return err
 		}

@@ -40,11 +40,7 @@ var createCommand = &cli.Command{
 var startCommand = &cli.Command{
 	Name: "start", Usage: "run the process of a created container", ArgsUsage: "ID",
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		rt, err := openRuntime(c)
+		rt, id, err := runtimeFor(c)
 		if err != nil {
 			return err
 		}
@@ -121,11 +117,7 @@ func loadBundle(dir string) (string, *specs.Spec, error) {
 var stateCommand = &cli.Command{
 	Name: "state", Usage: "print a container's OCI state as JSON", ArgsUsage: "ID",
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		rt, err := openRuntime(c)
+		rt, id, err := runtimeFor(c)
 		if err != nil {
 			return err
 		}
@@ -219,11 +211,7 @@ var deleteCommand = &cli.Command{
 	Name: "delete", Usage: "delete a container", ArgsUsage: "ID",
 	Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container first"}},
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		rt, err := openRuntime(c)
+		rt, id, err := runtimeFor(c)
 		if err != nil {
 			return err
 		}

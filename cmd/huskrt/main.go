@@ -137,6 +137,16 @@ func openRuntime(c *cli.Context) (*runtime.Runtime, error) {
 	return runtime.New(c.String("root"))
 }
 
+// runtimeFor returns the runtime and the container id a command names.
+func runtimeFor(c *cli.Context) (*runtime.Runtime, string, error) {
+	id, err := oneID(c)
+	if err != nil {
+		return nil, "", err
+	}
+	rt, err := openRuntime(c)
+	return rt, id, err
+}
+
 // oneID returns the command's single container id argument.
 func oneID(c *cli.Context) (string, error) {
 	if c.NArg() < 1 {
