@@ -23,10 +23,12 @@ build:
 	$(GO) build -tags $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/husk ./cmd/husk
 	$(GO) build -tags $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/huskrt ./cmd/huskrt
 
-# The whole suite: unit and end-to-end tests, as root.
+# The whole suite, as root: unit and end-to-end tests on this host, then
+# the cgroup end-to-end tests again in a pure cgroup v2 guest (vmtest).
 test: deps build
 	$(GO) vet ./...
 	HUSK_BIN=$(CURDIR)/$(BIN)/husk HUSKRT_BIN=$(CURDIR)/$(BIN)/huskrt $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) vmtest
 
 unit: build
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
