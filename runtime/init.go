@@ -236,12 +236,15 @@ func askParent(sock *syncSocket, ask, want string) error {
 // waitFifo blocks until `start` opens the exec fifo for reading, then
 // writes the byte it waits for. The fifo was opened O_PATH before
 // pivot_root; reopening it through /proc/self/fd reaches it from inside.
+// The write end stays open, close-on-exec, until the user process is
+// exec'd: `start` waits for that end of file before it runs the
+// poststart hooks, which the runtime spec puts after the exec (and so
+// after the startContainer hooks run here).
 func waitFifo(fd int) error {
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	unix.Close(fd)
 
 	_, err = f.Write([]byte{0})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -75,7 +76,29 @@ func releaseFifo(path string, st *State) error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
-	return nil
+	return waitExec(fd, st)
+}
+
+// waitExec waits for the end of file the init's execve (or death) gives
+// the fifo, so the user process has started when Start returns.
+func waitExec(fd int, st *State) error {
+	buf := make([]byte, 1)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := unix.Read(fd, buf)
+		if n == 0 && err == nil {
+			return nil
+		}
+		if err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("read exec fifo: %w", err)
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		unix.Poll(pfd, 100)
+		if !alive(st.Pid, st.StartTime) {
+			return nil
+		}
+	}
+	return errors.New("the container's process did not start within 30s")
 }
 
 // StartForeground releases an init created with Foreground and waits
