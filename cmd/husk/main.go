@@ -49,7 +49,7 @@ func main() {
 		},
 		Commands: []*cli.Command{
 			runCommand, psCommand, rmCommand, updateCommand, statsCommand, infoCommand,
-			imagesCommand, rmiCommand, imageCommand, networkCommand,
+			imagesCommand, rmiCommand, imageCommand, networkCommand, benchCommand,
 		},
 	}
 
