@@ -8,6 +8,8 @@ import (
 	"os"
 	goruntime "runtime"
 	"strconv"
+	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -92,10 +94,12 @@ func reportInitError(sock *syncSocket, err error) {
 // pivot_root need full privileges, the user lookup needs the container's
 // /etc, and capabilities are dropped last, just before execve.
 func runInit(sock *syncSocket) error {
+	steps.mark("start")
 	cfg, err := readConfig(sock)
 	if err != nil {
 		return step("read config", err)
 	}
+	steps.mark("config")
 	if cfg.Exec {
 		return runExecInit(sock, cfg)
 	}
@@ -120,6 +124,7 @@ func runInit(sock *syncSocket) error {
 		}
 		return step("rootfs", err)
 	}
+	steps.mark("rootfs")
 	if err := setIdentity(spec); err != nil {
 		return step("hostname", err)
 	}
@@ -140,10 +145,12 @@ func runExecInit(sock *syncSocket, cfg *initConfig) error {
 // runProcess resolves the user process, waits for the go-ahead and
 // execs it.
 func runProcess(sock *syncSocket, cfg *initConfig) error {
+	steps.mark("identity")
 	proc, err := prepareProcess(cfg)
 	if err != nil {
 		return err
 	}
+	steps.mark("process")
 	if cfg.Spec.Process.Terminal {
 		if err := setupConsole(sock, cfg.Spec.Process.ConsoleSize, proc.user.UID); err != nil {
 			return step("console", err)
@@ -156,7 +163,7 @@ func runProcess(sock *syncSocket, cfg *initConfig) error {
 			return step("wait for start", err)
 		}
 	case cfg.ExecFifo != 0:
-		if err := sock.send(message{Type: msgReady}); err != nil {
+		if err := sock.send(message{Type: msgReady, Times: steps.String()}); err != nil {
 			return step("ready", err)
 		}
 		if err := waitFifo(cfg.ExecFifo); err != nil {
@@ -208,13 +215,36 @@ func readConfig(sock *syncSocket) (*initConfig, error) {
 }
 
 func waitStart(sock *syncSocket) error {
-	return askParent(sock, msgReady, msgStart)
+	return askParentMsg(sock, message{Type: msgReady, Times: steps.String()}, msgStart)
 }
+
+// stepTimes records how long each step of the init took; the parent logs
+// them at --debug.
+type stepTimes struct {
+	last time.Time
+	b    strings.Builder
+}
+
+var steps stepTimes
+
+func (s *stepTimes) mark(name string) {
+	now := time.Now()
+	if !s.last.IsZero() {
+		fmt.Fprintf(&s.b, "%s=%s ", name, now.Sub(s.last).Round(10*time.Microsecond))
+	}
+	s.last = now
+}
+
+func (s *stepTimes) String() string { return strings.TrimSpace(s.b.String()) }
 
 // askParent sends a message of type ask and waits for one of type want.
 // An error message from the parent is returned as an error.
 func askParent(sock *syncSocket, ask, want string) error {
-	if err := sock.send(message{Type: ask}); err != nil {
+	return askParentMsg(sock, message{Type: ask}, want)
+}
+
+func askParentMsg(sock *syncSocket, ask message, want string) error {
+	if err := sock.send(ask); err != nil {
 		return err
 	}
 	m, _, err := sock.recv()

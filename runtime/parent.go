@@ -223,6 +223,7 @@ func (p *initProcess) readReports(l launch) error {
 				return err
 			}
 		case msgReady:
+			slog.Debug("init steps", "pid", p.pid(), "times", m.Times)
 			return nil
 		case msgExec:
 			execing = true

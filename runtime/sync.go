@@ -24,11 +24,13 @@ const (
 
 // message is one typed packet on the sync socket.
 type message struct {
-	Type   string          `json:"type"`
-	Step   string          `json:"step,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Exit   int             `json:"exit,omitempty"`
-	Pid    int             `json:"pid,omitempty"`
+	Type  string `json:"type"`
+	Step  string `json:"step,omitempty"`
+	Error string `json:"error,omitempty"`
+	Exit  int    `json:"exit,omitempty"`
+	Pid   int    `json:"pid,omitempty"`
+	// Times is the init's own account of its steps, for --debug.
+	Times  string          `json:"times,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
