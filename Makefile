@@ -25,9 +25,12 @@ build:
 
 # The whole suite, as root: unit and end-to-end tests on this host, then
 # the cgroup end-to-end tests again in a pure cgroup v2 guest (vmtest).
+# Packages run one at a time (-p 1): several start real containers and
+# check afterwards that none of their cgroups, veths or processes remain,
+# which another package's containers running meanwhile would confuse.
 test: deps build
 	$(GO) vet ./...
-	HUSK_BIN=$(CURDIR)/$(BIN)/husk HUSKRT_BIN=$(CURDIR)/$(BIN)/huskrt $(GO) test -count=1 -timeout 20m ./...
+	HUSK_BIN=$(CURDIR)/$(BIN)/husk HUSKRT_BIN=$(CURDIR)/$(BIN)/huskrt $(GO) test -p 1 -count=1 -timeout 20m ./...
 	$(MAKE) vmtest
 
 unit: build
