@@ -94,3 +94,13 @@ func TestSigMask(t *testing.T) {
 		t.Errorf("a missing mask must count as all handled, got %#x", got)
 	}
 }
+
+func BenchmarkBuildSpec(b *testing.B) {
+	cfg := ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, WorkingDir: "/"}
+	o := ProcessOptions{Hostname: "h", Env: []string{"A=1"}, Resources: ResourceOptions{Memory: "64m", CPUs: "0.5"}}
+	for i := 0; i < b.N; i++ {
+		if _, err := buildSpec(cfg, o, "/rootfs"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -43,6 +43,11 @@ type initConfig struct {
 	// the container one of its own.
 	NoNewKeyring bool `json:"noNewKeyring,omitempty"`
 
+	// SeccompBPF is the spec's seccomp profile compiled by the parent
+	// (see compileSeccomp), with its flags.
+	SeccompBPF   []byte `json:"seccompBpf,omitempty"`
+	SeccompFlags uint   `json:"seccompFlags,omitempty"`
+
 	// UnshareCgroup makes the init create its cgroup namespace itself,
 	// after the parent has put it into its cgroup.
 	UnshareCgroup bool `json:"unshareCgroup,omitempty"`

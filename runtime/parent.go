@@ -162,6 +162,9 @@ func (p *initProcess) handshake(l launch) error {
 	}
 
 	l.cfg.Pid = p.pid()
+	if err := l.cfg.compileSeccomp(); err != nil {
+		return err
+	}
 	raw, err := json.Marshal(l.cfg)
 	if err != nil {
 		return fmt.Errorf("encode init config: %w", err)

@@ -202,10 +202,7 @@ func execExit(err error) int {
 // while the process still holds CAP_SYS_ADMIN, so it then goes before the
 // switch of user, as runc does.
 func (p *userProcess) exec(sock *syncSocket) error {
-	filter, err := compileSeccomp(p.cfg.Spec)
-	if err != nil {
-		return step("seccomp", err)
-	}
+	filter := p.cfg.seccompProgram()
 	caps := p.spec.Capabilities
 	if caps != nil {
 		if err := capabilities.DropBounding(caps.Bounding); err != nil {
@@ -243,7 +240,7 @@ func (p *userProcess) exec(sock *syncSocket) error {
 
 	// A parent that has already gone (huskrt create) does not need this.
 	sock.send(message{Type: msgExec})
-	err = unix.Exec(p.path, p.spec.Args, p.env)
+	err := unix.Exec(p.path, p.spec.Args, p.env)
 	return &stepError{step: "exec", exit: execExit(err), err: fmt.Errorf("%q: %w", p.path, err)}
 }
 

@@ -76,3 +76,10 @@ func TestCheckID(t *testing.T) {
 		}
 	}
 }
+
+func mkdir(tb testing.TB, dir string) {
+	tb.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+}
