@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +15,15 @@ import (
 )
 
 // cgroupPath is the container's cgroupsPath: the spec's, or, when it has
-// none, "husk-ID" under the caller's own cgroup.
-func cgroupPath(id string, spec *specs.Spec) string {
+// none, "husk-ROOT-ID" under the caller's own cgroup, where ROOT tells
+// this state root from others, so two roots may both hold a container
+// "web".
+func (r *Runtime) cgroupPath(id string, spec *specs.Spec) string {
 	if spec.Linux.CgroupsPath != "" {
 		return spec.Linux.CgroupsPath
 	}
-	return "husk-" + id
+	sum := sha256.Sum256([]byte(r.root))
+	return "husk-" + hex.EncodeToString(sum[:4]) + "-" + id
 }
 
 // setupCgroup creates the container's cgroup and applies its resources.
@@ -26,7 +31,7 @@ func cgroupPath(id string, spec *specs.Spec) string {
 // later callers (another huskrt, in another cgroup) cannot see: the
 // creator's view is kept in the state dir for them (see cgroupOptions).
 func (r *Runtime) setupCgroup(id string, spec *specs.Spec) (cgroups.Manager, string, error) {
-	path := cgroupPath(id, spec)
+	path := r.cgroupPath(id, spec)
 	if !strings.HasPrefix(path, "/") {
 		if err := r.keepCgroupView(id); err != nil {
 			return nil, "", err
