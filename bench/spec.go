@@ -5,10 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"husk/namespaces"
-	"husk/rootfs"
+	"husk/runtime"
 )
 
 // bundleVersion is the ociVersion of the benchmark's bundles. crun 1.8.1
@@ -23,31 +20,13 @@ const bundleVersion = "1.0.2"
 // same namespaces, mounts and masked paths; none gets a network but its
 // own loopback.
 func writeSpec(dir, rootPath string, args []string) error {
-	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
-	spec := &specs.Spec{
-		Version:  bundleVersion,
-		Root:     &specs.Root{Path: rootPath, Readonly: true},
-		Hostname: "husk-bench",
-		Process: &specs.Process{
-			Args: args,
-			Env:  []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-			Cwd:  "/",
-			Capabilities: &specs.LinuxCapabilities{
-				Bounding: caps, Effective: caps, Permitted: caps,
-			},
-			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
-			NoNewPrivileges: true,
-		},
-		Mounts: rootfs.DefaultMounts(),
-		Linux: &specs.Linux{
-			Namespaces:    namespaces.Default(),
-			MaskedPaths:   rootfs.DefaultMaskedPaths(),
-			ReadonlyPaths: rootfs.DefaultReadonlyPaths(),
-			Resources: &specs.LinuxResources{
-				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-			},
-		},
-	}
+	spec := runtime.ExampleSpec()
+	spec.Version = bundleVersion
+	spec.Root.Path = rootPath
+	spec.Hostname = "husk-bench"
+	spec.Process.Terminal = false
+	spec.Process.Args = args
+	spec.Process.Env = spec.Process.Env[:1]
 	data, err := json.MarshalIndent(spec, "", "\t")
 	if err != nil {
 		return err

@@ -10,8 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
-	"husk/namespaces"
-	"husk/rootfs"
+	"husk/runtime"
 )
 
 var specCommand = &cli.Command{
@@ -30,7 +29,7 @@ var specCommand = &cli.Command{
 		if _, err := os.Stat(path); err == nil {
 			return fmt.Errorf("spec: %q already exists: remove it first", path)
 		}
-		spec := exampleSpec()
+		spec := runtime.ExampleSpec()
 		if c.Bool("rootless") {
 			makeRootless(spec, os.Getuid(), os.Getgid())
 		}
@@ -49,38 +48,6 @@ var specCommand = &cli.Command{
 		_, err = f.Write(append(data, '\n'))
 		return err
 	},
-}
-
-// exampleSpec is the spec `huskrt spec` writes: sh in ./rootfs with a
-// terminal, read-only root, the default mounts and a small capability set,
-// as `runc spec` gives.
-func exampleSpec() *specs.Spec {
-	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
-	return &specs.Spec{
-		Version:  specs.Version,
-		Root:     &specs.Root{Path: "rootfs", Readonly: true},
-		Hostname: "huskrt",
-		Process: &specs.Process{
-			Terminal: true,
-			Args:     []string{"sh"},
-			Env:      []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"},
-			Cwd:      "/",
-			Capabilities: &specs.LinuxCapabilities{
-				Bounding: caps, Effective: caps, Permitted: caps,
-			},
-			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
-			NoNewPrivileges: true,
-		},
-		Mounts: rootfs.DefaultMounts(),
-		Linux: &specs.Linux{
-			Namespaces:    namespaces.Default(),
-			MaskedPaths:   rootfs.DefaultMaskedPaths(),
-			ReadonlyPaths: rootfs.DefaultReadonlyPaths(),
-			Resources: &specs.LinuxResources{
-				Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
-			},
-		},
-	}
 }
 
 // makeRootless maps the caller's ids to root in a user namespace and
