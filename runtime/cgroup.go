@@ -78,21 +78,17 @@ func (r *Runtime) cgroupOptions(id, path string) []cgroups.Option {
 }
 
 // withDefaultDevices returns the spec's resources with the devices every
-// container may use (/dev/null, /dev/zero, ptys...) and those the spec
-// creates allowed after its own rules, as runc does.
+// container may use (/dev/null, /dev/zero, ptys...) allowed after its own
+// rules, as runc does. The nodes of linux.devices get only what the
+// spec's rules give them: a caller that passes a device read-only (an
+// engine's --device /dev/x:/dev/x:r) must find it read-only.
 func withDefaultDevices(spec *specs.Spec) *specs.LinuxResources {
 	var res specs.LinuxResources
 	if spec.Linux.Resources != nil {
 		res = *spec.Linux.Resources
 	}
 	rules := append([]specs.LinuxDeviceCgroup(nil), res.Devices...)
-	rules = append(rules, cgroups.DefaultDeviceRules...)
-	for _, d := range spec.Linux.Devices {
-		major, minor := d.Major, d.Minor
-		rules = append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type,
-			Major: &major, Minor: &minor, Access: "rwm"})
-	}
-	res.Devices = rules
+	res.Devices = append(rules, cgroups.DefaultDeviceRules...)
 	return &res
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -53,6 +54,12 @@ func setupConsole(sock *syncSocket, size *specs.Box, uid uint32) error {
 // attachTerminal makes fd the stdin, stdout, stderr and controlling
 // terminal of this process.
 func attachTerminal(fd int, name string) error {
+	// TIOCSCTTY needs a session leader. An init is one (cloned with
+	// Setsid); a process exec'd into a joined pid namespace is the fork
+	// nsenter made, which is not, so it starts its own session here.
+	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("start a session for %q: %w", name, err)
+	}
 	for _, target := range []int{0, 1, 2} {
 		if err := unix.Dup3(fd, target, 0); err != nil {
 			return fmt.Errorf("dup %q to fd %d: %w", name, target, err)

@@ -386,3 +386,33 @@ func TestHuskrtConcurrentStart(t *testing.T) {
 		t.Fatalf("status %s, want running", got)
 	}
 }
+
+// TestHuskrtExecTTY execs a process with a terminal into a running
+// container, as `ctr task exec -t` and `podman exec -it` do.
+func TestHuskrtExecTTY(t *testing.T) {
+	b := newBundle(t, "sleep", "100")
+	b.write()
+	b.must("run", "-d", "ex")
+
+	sockPath := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan *os.File, 1)
+	go func() { got <- recvFD(l) }()
+
+	r := b.rt("exec", "-t", "-d", "--console-socket", sockPath, "ex", "sh", "-c", "tty; sleep 1")
+	if r.code != 0 {
+		t.Fatalf("exec -t: %+v", r)
+	}
+	master := <-got
+	if master == nil {
+		t.Fatal("no pty master arrived on the console socket")
+	}
+	defer master.Close()
+	if out := readAll(master, 3*time.Second); !strings.Contains(out, "/dev/pts/") {
+		t.Fatalf("exec'd terminal printed %q", out)
+	}
+}

@@ -82,3 +82,13 @@ func TestDeviceFlag(t *testing.T) {
 		t.Fatalf("a host device node made inside opened: %q", out)
 	}
 }
+
+// TestDeviceReadOnly passes a device read-only: writing to it must fail.
+func TestDeviceReadOnly(t *testing.T) {
+	need(t)
+	out := mustRun(t, "--device", "/dev/full:/dev/rofull:r", "busybox:musl", "sh", "-c",
+		"head -c 1 /dev/rofull | wc -c; echo x > /dev/rofull 2>/dev/null && echo writable || echo denied")
+	if out != "1\ndenied\n" {
+		t.Fatalf("got %q, want a readable, unwritable device", out)
+	}
+}
