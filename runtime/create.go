@@ -113,7 +113,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	}
 	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "took", time.Since(start))
 
-	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: true}
+	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: true, spec: o.Spec, state: st}
 	if err := r.finishCreate(o, st, p); err != nil {
 		init.abort()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,6 +21,9 @@ type Process struct {
 
 	rt   *Runtime
 	init *initProcess
+	// spec and state are kept by Create for StartForeground.
+	spec  *specs.Spec
+	state *State
 	// markStopped records the container as stopped once the init exits.
 	markStopped bool
 }

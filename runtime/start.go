@@ -107,14 +107,12 @@ func (p *Process) StartForeground() error {
 	if err := p.init.start(); err != nil {
 		return err
 	}
-	st, err := p.rt.State(p.ID)
-	if err != nil {
-		return err
+	// The spec and state are the ones this process created: no need to
+	// read them back from disk.
+	if p.spec.Hooks == nil || len(p.spec.Hooks.Poststart) == 0 {
+		return nil
 	}
-	spec, err := p.rt.Spec(p.ID)
-	if err != nil || spec.Hooks == nil {
-		return err
-	}
+	st := p.state.State
 	st.Status = specs.StateRunning
-	return runHooks("poststart", spec.Hooks.Poststart, &st.State)
+	return runHooks("poststart", p.spec.Hooks.Poststart, &st)
 }

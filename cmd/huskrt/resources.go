@@ -32,26 +32,11 @@ func resourcesFromFlags(c *cli.Context) (*specs.LinuxResources, error) {
 	}
 
 	cpu := res.CPU
-	if c.IsSet("cpu-shares") {
-		v := c.Uint64("cpu-shares")
-		cpu.Shares = &v
-	}
-	if c.IsSet("cpu-quota") {
-		v := c.Int64("cpu-quota")
-		cpu.Quota = &v
-	}
-	if c.IsSet("cpu-period") {
-		v := c.Uint64("cpu-period")
-		cpu.Period = &v
-	}
-	if c.IsSet("cpu-rt-runtime") {
-		v := c.Int64("cpu-rt-runtime")
-		cpu.RealtimeRuntime = &v
-	}
-	if c.IsSet("cpu-rt-period") {
-		v := c.Uint64("cpu-rt-period")
-		cpu.RealtimePeriod = &v
-	}
+	cpu.Shares = optional(c, "cpu-shares", c.Uint64)
+	cpu.Quota = optional(c, "cpu-quota", c.Int64)
+	cpu.Period = optional(c, "cpu-period", c.Uint64)
+	cpu.RealtimeRuntime = optional(c, "cpu-rt-runtime", c.Int64)
+	cpu.RealtimePeriod = optional(c, "cpu-rt-period", c.Uint64)
 	cpu.Cpus, cpu.Mems = c.String("cpuset-cpus"), c.String("cpuset-mems")
 	if c.IsSet("pids-limit") {
 		v := c.Int64("pids-limit")
@@ -62,4 +47,14 @@ func resourcesFromFlags(c *cli.Context) (*specs.LinuxResources, error) {
 		res.BlockIO = &specs.LinuxBlockIO{Weight: &w}
 	}
 	return res, nil
+}
+
+// optional returns a pointer to the flag's value when it was given, and
+// nil when not, which leaves that resource as it is.
+func optional[T any](c *cli.Context, name string, get func(string) T) *T {
+	if !c.IsSet(name) {
+		return nil
+	}
+	v := get(name)
+	return &v
 }
