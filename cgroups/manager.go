@@ -35,6 +35,9 @@ type Manager interface {
 	// clone3(CLONE_INTO_CGROUP); the caller closes it. On hybrid and
 	// legacy hosts it is an error: there the child must be Added.
 	CgroupFD() (int, error)
+	// CloneInto readies the calling thread so that the next process it
+	// clones starts inside the cgroup; see Clone.
+	CloneInto() (*Clone, error)
 	// Procs lists the pids in the cgroup, sorted; with recursive, those
 	// of nested cgroups too.
 	Procs(recursive bool) ([]int, error)

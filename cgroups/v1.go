@@ -20,12 +20,14 @@ type v1Manager struct {
 	path         string            // see Manager.Path
 	dirs         map[string]string // controller -> the cgroup's directory in its hierarchy
 	mounts       map[string]string // controller -> mount point of its hierarchy
+	roots        map[string]string // controller -> the cgroup mounted at its mount point
 	unified      string            // hybrid: the cgroup's directory in cgroup2
 	unifiedMount string
 }
 
 func newV1(layout Layout, hs []hierarchy, self map[string]string, cgroupsPath string) (*v1Manager, error) {
-	m := &v1Manager{layout: layout, dirs: map[string]string{}, mounts: map[string]string{}}
+	m := &v1Manager{layout: layout, dirs: map[string]string{}, mounts: map[string]string{},
+		roots: map[string]string{}}
 	paths := map[string]string{}
 	for _, h := range hs {
 		if h.v2 {
@@ -35,7 +37,7 @@ func newV1(layout Layout, hs []hierarchy, self map[string]string, cgroupsPath st
 		}
 		cg, dir := cgroupIn(h, self[h.controllers[0]], cgroupsPath)
 		for _, c := range h.controllers {
-			m.dirs[c], m.mounts[c], paths[c] = dir, h.mountpoint, cg
+			m.dirs[c], m.mounts[c], m.roots[c], paths[c] = dir, h.mountpoint, h.root, cg
 		}
 	}
 	if len(m.dirs) == 0 {

@@ -161,15 +161,16 @@ func (r *Runtime) Cgroup(id string) (cgroups.Manager, *State, error) {
 	return cg, st, nil
 }
 
-// joinCgroup puts the launched process into cg: by CLONE_INTO_CGROUP
-// where the kernel and layout allow (v2), else by adding its pid before
-// it is given its config, so it runs nothing of the container outside.
+// joinCgroup puts the launched process into cg: it is cloned inside
+// (cgroups.Clone) unless it first joins namespaces by path, whose
+// nsenter step has to run before; then its pid is added before it is
+// given its config, so it runs nothing of the container outside.
 func joinCgroup(l *launch, cg cgroups.Manager) {
 	if cg == nil {
 		return
 	}
-	if fd, err := cg.CgroupFD(); err == nil && len(l.join) == 0 {
-		l.cgroupFD = fd
+	if len(l.join) == 0 {
+		l.cloneInto = cg.CloneInto
 		return
 	}
 	l.beforeConfig = cg.Add

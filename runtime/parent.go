@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 	"time"
 
+	"husk/cgroups"
 	"husk/namespaces"
 )
 
@@ -38,9 +40,9 @@ type launch struct {
 	// beforeConfig runs once the process exists, before it gets its
 	// config: the place to put it into its cgroup.
 	beforeConfig func(pid int) error
-	// cgroupFD, when above zero, clones the process straight into that
-	// cgroup (CLONE_INTO_CGROUP, cgroup v2), so it never runs outside it.
-	cgroupFD int
+	// cloneInto, when set, readies the cloning thread so that the
+	// process starts inside its cgroup (see cgroups.Clone).
+	cloneInto func() (*cgroups.Clone, error)
 }
 
 // initProcess is the parent's handle on a started init or exec process.
@@ -84,12 +86,9 @@ func startProcess(l launch) (*initProcess, error) {
 	}
 	cmd.Path = "/proc/self/fd/" + strconv.Itoa(int(exe.Fd()))
 
-	err = cmd.Start()
+	err = cloneProcess(cmd, l)
 	exe.Close()
 	child.Close()
-	if l.cgroupFD > 0 {
-		syscall.Close(l.cgroupFD)
-	}
 	if err != nil {
 		sock.close()
 		return nil, fmt.Errorf("start container process: %w", err)
@@ -105,6 +104,41 @@ func startProcess(l launch) (*initProcess, error) {
 	return p, nil
 }
 
+// cloneProcess starts cmd, inside its cgroup when l says how. The clone
+// happens on this goroutine's thread, which is locked meanwhile: it is the
+// thread that enters the cgroup, and the one the kernel ties the child's
+// parent-death signal to.
+func cloneProcess(cmd *exec.Cmd, l launch) error {
+	if l.cloneInto == nil {
+		return cmd.Start()
+	}
+	goruntime.LockOSThread()
+	c, err := l.cloneInto()
+	if err != nil {
+		goruntime.UnlockOSThread()
+		return err
+	}
+	if c.FD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, c.FD
+	}
+	if c.Moved {
+		unshareCgroupLater(cmd.SysProcAttr, l.cfg)
+	}
+
+	err = cmd.Start()
+	if leaveErr := c.Leave(); leaveErr != nil {
+		// The thread may still be in the container's cgroup: keep it
+		// locked so that Go ends it with this goroutine, and give up.
+		if err == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		return leaveErr
+	}
+	goruntime.UnlockOSThread()
+	return err
+}
+
 // processCommand builds the clone of this binary that becomes the process.
 func processCommand(l launch) (*exec.Cmd, error) {
 	var flags uintptr
@@ -115,16 +149,6 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		}
 		flags = f
 	}
-	if flags&syscall.CLONE_NEWCGROUP != 0 && flags&syscall.CLONE_NEWUSER == 0 &&
-		l.cgroupFD <= 0 && l.beforeConfig != nil {
-		// The new cgroup namespace must be rooted at the container's
-		// cgroup, which the process joins only after the clone: it
-		// unshares the namespace itself once it is there. (In a new user
-		// namespace the kernel refuses that unshare: see the closing
-		// notes; the namespace then comes with the clone.)
-		flags &^= syscall.CLONE_NEWCGROUP
-		l.cfg.UnshareCgroup = true
-	}
 	attr := &syscall.SysProcAttr{
 		Cloneflags: flags,
 		// A session of its own: terminal signals reach the container
@@ -133,8 +157,8 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		Setsid:    true,
 		Pdeathsig: syscall.Signal(l.cfg.Pdeathsig),
 	}
-	if l.cgroupFD > 0 {
-		attr.UseCgroupFD, attr.CgroupFD = true, l.cgroupFD
+	if l.beforeConfig != nil {
+		unshareCgroupLater(attr, l.cfg)
 	}
 	if !l.cfg.Exec {
 		if err := idMappings(l.cfg.Spec, attr); err != nil {
@@ -145,6 +169,21 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		Args: []string{"husk-init"}, Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout,
 		Stderr: l.stdio.Stderr, SysProcAttr: attr,
 	}, nil
+}
+
+// unshareCgroupLater moves a new cgroup namespace from the clone to the
+// process itself: the namespace must be rooted at the container's
+// cgroup, which the process is not wholly in when it is cloned (it is
+// added later, or came in through a v1 thread move that cgroup2 does not
+// see), so it unshares the namespace once it is there. In a new user
+// namespace the kernel refuses that unshare (see the closing notes); the
+// namespace then stays with the clone.
+func unshareCgroupLater(attr *syscall.SysProcAttr, cfg *initConfig) {
+	f := attr.Cloneflags
+	if f&syscall.CLONE_NEWCGROUP != 0 && f&syscall.CLONE_NEWUSER == 0 {
+		attr.Cloneflags &^= syscall.CLONE_NEWCGROUP
+		cfg.UnshareCgroup = true
+	}
 }
 
 // handshake joins namespaces, sends the config and reads the process's
