@@ -3,19 +3,14 @@ package engine
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
-)
 
-// validName compiles on first use, not at every husk start.
-var validName = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-})
+	"husk/internal/names"
+)
 
 // checkName refuses container names Docker would refuse.
 func checkName(name string) error {
-	if !validName().MatchString(name) {
+	if !names.Valid(name, 128) {
 		return fmt.Errorf("container name %q: must start with a letter or digit and hold only letters, digits, '_', '.' and '-'", name)
 	}
 	return nil

@@ -8,13 +8,13 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"husk/internal/fsutil"
+	"husk/internal/names"
 )
 
 // lease is husk's record of one container's place on a network. It is
@@ -108,11 +108,9 @@ func parseStat(data []byte) (byte, uint64, error) {
 	return f[0][0], start, nil
 }
 
-var idRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
-
 // checkID refuses an id that cannot name a lease file.
 func checkID(id string) error {
-	if !idRE.MatchString(id) {
+	if !names.Valid(id, 128) {
 		return fmt.Errorf("container id %q: use up to 128 letters, digits, '_', '.' or '-'", id)
 	}
 	return nil

@@ -9,12 +9,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"husk/internal/fsutil"
+	"husk/internal/names"
 )
 
 // DefaultNetwork is the network a container joins when it names none. It
@@ -118,14 +118,12 @@ func (m *Manager) lock() (func(), error) {
 	return fsutil.Lock(m.path("lock"), true)
 }
 
-var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$`)
-
 // Create defines a user network called name on a new bridge (husk1,
 // husk2...). subnet is an IPv4 CIDR such as "10.90.1.0/24"; "" picks the
 // first /24 from 10.89.0.0 on that overlaps neither another network nor a
 // route of the host. The bridge itself is made by the first Attach.
 func (m *Manager) Create(name, subnet string) (*Network, error) {
-	if !nameRE.MatchString(name) {
+	if !names.Valid(name, 64) {
 		return nil, fmt.Errorf("network name %q: use up to 64 letters, digits, '_', '.' or '-', "+
 			"starting with a letter or digit", name)
 	}
@@ -269,7 +267,7 @@ func (m *Manager) Remove(name string) error {
 
 // network reads one definition; the caller holds the lock.
 func (m *Manager) network(name string) (*Network, error) {
-	if !nameRE.MatchString(name) {
+	if !names.Valid(name, 64) {
 		return nil, fmt.Errorf("network %q: %w", name, ErrNoNetwork)
 	}
 	data, err := os.ReadFile(m.path("networks", name+".json"))
