@@ -163,7 +163,7 @@ func (m *Manager) Attach(ctx context.Context, o AttachOptions) (*Attachment, err
 		return nil, err
 	}
 
-	leases, err := m.reap(o.ID)
+	leases, _, err := m.reap(o.ID)
 	if err != nil {
 		return nil, err
 	}

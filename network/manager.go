@@ -244,7 +244,7 @@ func (m *Manager) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	leases, err := m.reap("")
+	leases, _, err := m.reap("")
 	if err != nil {
 		return err
 	}
