@@ -214,3 +214,43 @@ func setAmbient(nums []int) error {
 	}
 	return nil
 }
+
+// Masks is what Apply and DropBounding would set for c, as bit masks (bit
+// N is capability N) and the ambient list, limited to the capabilities
+// this kernel has; for a container's init that sets them itself.
+type Masks struct {
+	Bounding, Effective, Permitted, Inheritable uint64
+	Ambient                                     []int
+}
+
+// MasksOf parses c into Masks.
+func MasksOf(c *specs.LinuxCapabilities) (Masks, error) {
+	last, err := LastCap()
+	if err != nil {
+		return Masks{}, err
+	}
+	var m Masks
+	for _, s := range []struct {
+		name  string
+		names []string
+		mask  *uint64
+	}{
+		{"bounding", c.Bounding, &m.Bounding},
+		{"effective", c.Effective, &m.Effective},
+		{"permitted", c.Permitted, &m.Permitted},
+		{"inheritable", c.Inheritable, &m.Inheritable},
+		{"ambient", c.Ambient, nil},
+	} {
+		nums, err := Parse(s.names)
+		if err != nil {
+			return Masks{}, fmt.Errorf("parse %s capabilities: %w", s.name, err)
+		}
+		nums = supported(nums, last)
+		if s.mask == nil {
+			m.Ambient = nums
+			continue
+		}
+		*s.mask = mask(nums)
+	}
+	return m, nil
+}

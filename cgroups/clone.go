@@ -25,12 +25,8 @@ import (
 // here. The child also never runs outside its limits.
 type Clone struct {
 	// FD is the cgroup's cgroup2 directory, or -1 (legacy hosts).
-	FD int
-	// Moved is true when the thread entered v1 hierarchies: a cgroup
-	// namespace made by the clone would then be rooted at the cgroup in
-	// those but not in cgroup2, so the child must unshare its own.
-	Moved bool
-	home  map[string]string // directory in the thread's own cgroup -> the cgroup's
+	FD   int
+	home map[string]string // directory in the thread's own cgroup -> the cgroup's
 }
 
 // Leave moves the thread back into its own cgroups and closes FD. When it
@@ -65,7 +61,7 @@ func (m *v1Manager) CloneInto() (*Clone, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Clone{FD: -1, Moved: true, home: homes}
+	c := &Clone{FD: -1, home: homes}
 	for _, home := range slices.Sorted(maps.Keys(homes)) {
 		if err := enterTasks(homes[home]); err != nil {
 			c.Leave()

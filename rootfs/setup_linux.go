@@ -31,43 +31,11 @@ import (
 // paths, as in runc, so a masked file under a read-only directory stays
 // a writable /dev/null rather than becoming a read-only one.
 func Setup(c Config) error {
-	if c.Spec == nil || c.Spec.Root == nil {
-		return errors.New("set up rootfs: spec has no root")
-	}
-	if !filepath.IsAbs(c.Spec.Root.Path) {
-		return fmt.Errorf("set up rootfs: root path %q is not absolute", c.Spec.Root.Path)
-	}
-	// The caller's path may pass through symlinks; mountinfo, consulted
-	// for propagation, lists resolved paths.
-	rootPath, err := filepath.EvalSymlinks(c.Spec.Root.Path)
+	sp, err := prepare(c)
 	if err != nil {
-		return fmt.Errorf("set up rootfs: %w", err)
+		return err
 	}
-	linux := c.Spec.Linux
-	if linux == nil {
-		linux = &specs.Linux{}
-	}
-
-	// Decide everything that can be decided before the first mount, so a
-	// bad spec fails with nothing changed.
-	prop, err := rootPropagation(linux.RootfsPropagation)
-	if err != nil {
-		return fmt.Errorf("set up rootfs: %w", err)
-	}
-	rootPlan, err := planRoot(rootPath, c.RootMount)
-	if err != nil {
-		return fmt.Errorf("set up rootfs: %w", err)
-	}
-	plans, err := planMounts(c.Spec.Mounts, hostCgroup2())
-	if err != nil {
-		return fmt.Errorf("set up rootfs: %w", err)
-	}
-	var nodes []devNode
-	if needsDev(plans) {
-		if nodes, err = devNodes(linux.Devices); err != nil {
-			return fmt.Errorf("set up rootfs: %w", err)
-		}
-	}
+	rootPath, linux, prop, rootPlan, plans, nodes := sp.rootPath, sp.linux, sp.prop, sp.root, sp.mounts, sp.nodes
 
 	if err := doMount(mountCall{Flags: initialPropagation(prop)}, "/", "/"); err != nil {
 		return fmt.Errorf("set up rootfs: %w", err)
@@ -116,6 +84,49 @@ func Setup(c Config) error {
 		}
 	}
 	return nil
+}
+
+// setupPlan is what Setup and Program decide before the first mount, so
+// that a bad spec fails with nothing changed.
+type setupPlan struct {
+	rootPath string // the rootfs, symlinks resolved (mountinfo lists resolved paths)
+	linux    *specs.Linux
+	prop     uintptr
+	root     mountPlan
+	mounts   []mountPlan
+	nodes    []devNode // /dev's nodes, when Setup populates /dev
+}
+
+func prepare(c Config) (*setupPlan, error) {
+	if c.Spec == nil || c.Spec.Root == nil {
+		return nil, errors.New("set up rootfs: spec has no root")
+	}
+	if !filepath.IsAbs(c.Spec.Root.Path) {
+		return nil, fmt.Errorf("set up rootfs: root path %q is not absolute", c.Spec.Root.Path)
+	}
+	sp := &setupPlan{linux: c.Spec.Linux}
+	if sp.linux == nil {
+		sp.linux = &specs.Linux{}
+	}
+	var err error
+	if sp.rootPath, err = filepath.EvalSymlinks(c.Spec.Root.Path); err != nil {
+		return nil, fmt.Errorf("set up rootfs: %w", err)
+	}
+	if sp.prop, err = rootPropagation(sp.linux.RootfsPropagation); err != nil {
+		return nil, fmt.Errorf("set up rootfs: %w", err)
+	}
+	if sp.root, err = planRoot(sp.rootPath, c.RootMount); err != nil {
+		return nil, fmt.Errorf("set up rootfs: %w", err)
+	}
+	if sp.mounts, err = planMounts(c.Spec.Mounts, hostCgroup2()); err != nil {
+		return nil, fmt.Errorf("set up rootfs: %w", err)
+	}
+	if needsDev(sp.mounts) {
+		if sp.nodes, err = devNodes(sp.linux.Devices); err != nil {
+			return nil, fmt.Errorf("set up rootfs: %w", err)
+		}
+	}
+	return sp, nil
 }
 
 // mountAll makes the planned spec mounts inside the mounted rootfs and,

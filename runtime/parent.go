@@ -13,8 +13,12 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"husk/cgroups"
 	"husk/namespaces"
+	"husk/rootfs"
+	"husk/runtime/cinit"
 )
 
 // Stdio is what the container process gets as fds 0, 1 and 2 when it has
@@ -53,6 +57,41 @@ type initProcess struct {
 	// realPid is the process's pid when nsenter forked it as a sibling of
 	// cmd (a joined pid namespace); 0 when cmd's process is it.
 	realPid int
+	// prog is the C init's program, sent instead of the config; nil for
+	// the Go init.
+	prog *cinit.Program
+}
+
+// programFor compiles the launch into a program for the C init, or
+// returns nil when the Go init must run it (see goInitReason), or when
+// HUSK_INIT=go asks for the Go init. A failure that is the container's
+// (an unknown user, a bind source that does not exist) is returned as the
+// Go init would report it.
+func programFor(l launch) (*cinit.Program, error) {
+	why := goInitReason(l)
+	if why == "" && os.Getenv("HUSK_INIT") == "go" {
+		why = "HUSK_INIT=go"
+	}
+	if why != "" {
+		slog.Debug("go init", "why", why)
+		return nil, nil
+	}
+	if err := l.cfg.compileSeccomp(); err != nil {
+		return nil, err
+	}
+	prog, err := buildProgram(l.cfg)
+	if errors.Is(err, rootfs.ErrNeedsGoInit) {
+		slog.Debug("go init", "why", err)
+		return nil, nil
+	}
+	var se *stepError
+	if errors.As(err, &se) {
+		return nil, &InitError{Step: se.step, Msg: se.err.Error(), Exit: se.exit}
+	}
+	if err != nil {
+		return nil, &InitError{Step: "rootfs", Msg: err.Error()}
+	}
+	return prog, nil
 }
 
 // startProcess clones the process and hands it its config. It returns once
@@ -69,10 +108,19 @@ func startProcess(l launch) (*initProcess, error) {
 	}
 	fdSync := 3 + len(l.extra)
 	cmd.ExtraFiles = append(append([]*os.File(nil), l.extra...), child)
-	cmd.Env = []string{envInitFD + "=" + strconv.Itoa(fdSync)}
 	if l.fifo != nil {
 		l.cfg.ExecFifo = fdSync + 1
 		cmd.ExtraFiles = append(cmd.ExtraFiles, l.fifo)
+	}
+	prog, err := programFor(l)
+	if err != nil {
+		sock.close()
+		child.Close()
+		return nil, err
+	}
+	cmd.Env = []string{envInitFD + "=" + strconv.Itoa(fdSync)}
+	if prog != nil {
+		cmd.Env = []string{cinit.Env + "=" + strconv.Itoa(fdSync)}
 	}
 	if len(l.join) > 0 {
 		cmd.Env = append(cmd.Env, namespaces.JoinEnv(fdSync))
@@ -96,7 +144,7 @@ func startProcess(l launch) (*initProcess, error) {
 
 	slog.Debug("cloned", "pid", cmd.Process.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
 		"join", len(l.join), "exec", l.cfg.Exec)
-	p := &initProcess{cmd: cmd, sock: sock}
+	p := &initProcess{cmd: cmd, sock: sock, prog: prog}
 	if err := p.handshake(l); err != nil {
 		p.abort()
 		return nil, err
@@ -120,9 +168,6 @@ func cloneProcess(cmd *exec.Cmd, l launch) error {
 	}
 	if c.FD >= 0 {
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, c.FD
-	}
-	if c.Moved {
-		unshareCgroupLater(cmd.SysProcAttr, l.cfg)
 	}
 
 	err = cmd.Start()
@@ -157,27 +202,35 @@ func processCommand(l launch) (*exec.Cmd, error) {
 		Setsid:    true,
 		Pdeathsig: syscall.Signal(l.cfg.Pdeathsig),
 	}
-	if l.beforeConfig != nil {
-		unshareCgroupLater(attr, l.cfg)
-	}
+	unshareCgroupLater(attr, l.cfg)
 	if !l.cfg.Exec {
 		if err := idMappings(l.cfg.Spec, attr); err != nil {
 			return nil, err
 		}
 	}
-	return &exec.Cmd{
-		Args: []string{"husk-init"}, Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout,
-		Stderr: l.stdio.Stderr, SysProcAttr: attr,
-	}, nil
+	cmd := &exec.Cmd{Args: []string{"husk-init"}, SysProcAttr: attr}
+	// A nil *os.File in an io.Reader is not a nil interface: os/exec would
+	// close the fd instead of giving the process /dev/null.
+	if l.stdio.Stdin != nil {
+		cmd.Stdin = l.stdio.Stdin
+	}
+	if l.stdio.Stdout != nil {
+		cmd.Stdout = l.stdio.Stdout
+	}
+	if l.stdio.Stderr != nil {
+		cmd.Stderr = l.stdio.Stderr
+	}
+	return cmd, nil
 }
 
 // unshareCgroupLater moves a new cgroup namespace from the clone to the
-// process itself: the namespace must be rooted at the container's
-// cgroup, which the process is not wholly in when it is cloned (it is
-// added later, or came in through a v1 thread move that cgroup2 does not
-// see), so it unshares the namespace once it is there. In a new user
-// namespace the kernel refuses that unshare (see the closing notes); the
-// namespace then stays with the clone.
+// process itself. The namespace must be rooted at the container's cgroup,
+// and a namespace made by the clone is rooted at the cloning thread's
+// cgroups: on v1 the thread is inside only the v1 hierarchies, and a
+// process joining namespaces is added to its cgroup after the clone. So
+// the process unshares the namespace itself, inside its cgroup. In a new
+// user namespace the kernel refuses that unshare (see the closing notes);
+// the namespace then stays with the clone.
 func unshareCgroupLater(attr *syscall.SysProcAttr, cfg *initConfig) {
 	f := attr.Cloneflags
 	if f&syscall.CLONE_NEWCGROUP != 0 && f&syscall.CLONE_NEWUSER == 0 {
@@ -198,6 +251,14 @@ func (p *initProcess) handshake(l launch) error {
 		if err := l.beforeConfig(p.pid()); err != nil {
 			return err
 		}
+	}
+
+	if p.prog != nil {
+		err := unix.Sendmsg(p.sock.fd, p.prog.Bytes(), nil, nil, unix.MSG_NOSIGNAL)
+		if err != nil {
+			return fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
+		}
+		return p.readReports(l)
 	}
 
 	l.cfg.Pid = p.pid()
