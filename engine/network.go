@@ -88,7 +88,8 @@ func (e *Engine) joinNetworkOf(ref string, spec *specs.Spec) error {
 // attach connects a created container (its init held before the user
 // process) to its network.
 func (e *Engine) attach(c *Container, plan *netPlan, ctr *runtime.Process, hostname string) error {
-	if plan.mode == NetworkHost || strings.HasPrefix(plan.mode, containerMode) {
+	// Without a network, Prepare's lease and files are all there is to it.
+	if plan.mode == NetworkHost || plan.mode == NetworkNone || strings.HasPrefix(plan.mode, containerMode) {
 		return nil
 	}
 	_, err := e.net.Attach(context.Background(), network.AttachOptions{

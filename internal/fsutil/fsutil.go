@@ -20,8 +20,6 @@ func WriteFile(path string, data []byte, perm os.FileMode, durable bool) error {
 	if err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Chmod(perm)
@@ -36,6 +34,7 @@ func WriteFile(path string, data []byte, perm os.FileMode, durable bool) error {
 		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("write %q: %w", path, err)
 	}
 	return nil
