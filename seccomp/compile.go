@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -46,14 +45,14 @@ func compileFor(s *specs.LinuxSeccomp, native *arch) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]bool{}
+	known := make([]bool, len(names))
 	plans := make([][]verdict, len(archs))
 	for i, a := range archs {
 		plans[i] = planArch(a, names, byName, defRet, known)
 	}
 	var unknown []string
-	for _, n := range names {
-		if !known[n] {
+	for i, n := range names {
+		if !known[i] {
 			unknown = append(unknown, n)
 		}
 	}
@@ -105,40 +104,56 @@ func collectRules(scs []specs.LinuxSyscall) ([]string, map[string][]rule, error)
 // first whose conditions all hold decides; if none holds, the first rule
 // without args decides, and without one the default action does.
 func planArch(a *arch, names []string, byName map[string][]rule, defRet uint32,
-	known map[string]bool,
+	known []bool,
 ) []verdict {
-	byNr := map[uint32][]rule{}
-	for _, n := range names {
+	// Sort by number, then by place in the profile, so that names that
+	// share a number (aliases) keep their profile order.
+	keys := make([]uint64, 0, len(names))
+	for i, n := range names {
 		nr, ok := a.table[n]
 		if !ok {
 			continue // libseccomp too skips a name the arch does not have
 		}
-		known[n] = true
-		byNr[nr] = append(byNr[nr], byName[n]...)
+		known[i] = true
+		keys = append(keys, uint64(nr)<<32|uint64(i))
 	}
+	slices.Sort(keys)
+
 	var out []verdict
-	for nr, rules := range byNr {
-		v := verdict{nr: nr, fallback: defRet}
-		haveFallback := false
-		for _, r := range rules {
-			switch {
-			case len(r.args) > 0:
-				v.conds = append(v.conds, r)
-			case !haveFallback:
-				v.fallback, haveFallback = r.ret, true
-			}
+	for i := 0; i < len(keys); {
+		nr := uint32(keys[i] >> 32)
+		rules := byName[names[uint32(keys[i])]]
+		j := i + 1
+		for ; j < len(keys) && uint32(keys[j]>>32) == nr; j++ {
+			more := byName[names[uint32(keys[j])]]
+			rules = append(rules[:len(rules):len(rules)], more...)
 		}
-		// A last condition that leads where failing it would is useless.
-		for len(v.conds) > 0 && v.conds[len(v.conds)-1].ret == v.fallback {
-			v.conds = v.conds[:len(v.conds)-1]
+		if v, ok := decide(nr, rules, defRet); ok {
+			out = append(out, v)
 		}
-		if len(v.conds) == 0 && v.fallback == defRet {
-			continue
-		}
-		out = append(out, v)
+		i = j
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].nr < out[j].nr })
 	return out
+}
+
+// decide makes one syscall's verdict from its rules; ok is false when
+// the verdict is the default action anyway.
+func decide(nr uint32, rules []rule, defRet uint32) (verdict, bool) {
+	v := verdict{nr: nr, fallback: defRet}
+	haveFallback := false
+	for _, r := range rules {
+		switch {
+		case len(r.args) > 0:
+			v.conds = append(v.conds, r)
+		case !haveFallback:
+			v.fallback, haveFallback = r.ret, true
+		}
+	}
+	// A last condition that leads where failing it would is useless.
+	for len(v.conds) > 0 && v.conds[len(v.conds)-1].ret == v.fallback {
+		v.conds = v.conds[:len(v.conds)-1]
+	}
+	return v, len(v.conds) > 0 || v.fallback != defRet
 }
 
 // emitFilter lays out the whole program:

@@ -21,7 +21,7 @@ func TestSearchEveryNumber(t *testing.T) {
 	}
 	for _, ar := range allX86 {
 		a := lookupArch(ar)
-		plan := planArch(a, names, byName, defRet, map[string]bool{})
+		plan := planArch(a, names, byName, defRet, make([]bool, len(names)))
 		want := map[uint32]*verdict{}
 		base, top := ^uint32(0), uint32(0)
 		for i := range plan {
