@@ -138,6 +138,10 @@ func mkdirTracked(top, dir string) ([]string, error) {
 // whose members are still exiting (EBUSY), so each rmdir is retried for
 // up to about two seconds. A missing directory is fine.
 func removeTree(dir string) error {
+	// Most cgroups have no children: one rmdir, no walk.
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	var dirs []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

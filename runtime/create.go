@@ -104,6 +104,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
+	l.whileSetUp = func(pid int) error { return r.persist(o, st, pid) }
 	if fifo != nil {
 		defer fifo.Close()
 	}
@@ -188,9 +189,9 @@ func preservedFiles(n int) []*os.File {
 	return files
 }
 
-// finishCreate records the created container: console, state, spec and
-// pid file, in that order, so a pid file never names a container whose
-// state is not on disk.
+// finishCreate completes the record of the created container, whose
+// state and spec persist wrote: console, then pid file, so a pid file
+// never names a container whose state is not on disk.
 func (r *Runtime) finishCreate(o CreateOptions, st *State, p *Process) error {
 	if o.ConsoleSocket != "" && p.init.console != nil {
 		err := sendConsole(o.ConsoleSocket, p.init.console)
@@ -202,8 +203,17 @@ func (r *Runtime) finishCreate(o CreateOptions, st *State, p *Process) error {
 	}
 	p.Console = p.init.console
 
-	st.Pid = p.Pid
-	start, err := processStartTime(p.Pid)
+	if o.PidFile != "" {
+		return writePidFile(o.PidFile, p.Pid)
+	}
+	return nil
+}
+
+// persist writes the created container's spec and state while its init
+// sets itself up; finishCreate then completes the record.
+func (r *Runtime) persist(o CreateOptions, st *State, pid int) error {
+	st.Pid = pid
+	start, err := processStartTime(pid)
 	if err != nil {
 		return fmt.Errorf("container init exited during create: %w", err)
 	}
@@ -211,13 +221,7 @@ func (r *Runtime) finishCreate(o CreateOptions, st *State, p *Process) error {
 	if err := r.saveSpec(o.ID, o.Spec); err != nil {
 		return err
 	}
-	if err := r.save(st); err != nil {
-		return err
-	}
-	if o.PidFile != "" {
-		return writePidFile(o.PidFile, p.Pid)
-	}
-	return nil
+	return r.save(st)
 }
 
 // writePidFile writes pid atomically, as callers poll for the file.

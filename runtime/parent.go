@@ -47,6 +47,10 @@ type launch struct {
 	// cloneInto, when set, readies the cloning thread so that the
 	// process starts inside its cgroup (see cgroups.Clone).
 	cloneInto func() (*cgroups.Clone, error)
+	// whileSetUp, when set, runs once the process has its config or
+	// program and sets itself up: work that needs only its pid (state on
+	// disk) overlaps the process's own. A failure fails the start.
+	whileSetUp func(pid int) error
 }
 
 // initProcess is the parent's handle on a started init or exec process.
@@ -76,10 +80,13 @@ func programFor(l launch) (*cinit.Program, error) {
 		slog.Debug("go init", "why", why)
 		return nil, nil
 	}
+	start := time.Now()
 	if err := l.cfg.compileSeccomp(); err != nil {
 		return nil, err
 	}
+	compiled := time.Now()
 	prog, err := buildProgram(l.cfg)
+	slog.Debug("init program", "seccomp", compiled.Sub(start), "program", time.Since(compiled))
 	if errors.Is(err, rootfs.ErrNeedsGoInit) {
 		slog.Debug("go init", "why", err)
 		return nil, nil
@@ -258,7 +265,7 @@ func (p *initProcess) handshake(l launch) error {
 		if err != nil {
 			return fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
 		}
-		return p.readReports(l)
+		return p.setUpAndReport(l)
 	}
 
 	l.cfg.Pid = p.pid()
@@ -271,6 +278,16 @@ func (p *initProcess) handshake(l launch) error {
 	}
 	if err := p.sock.send(message{Type: msgConfig, Config: raw}); err != nil {
 		return err
+	}
+	return p.setUpAndReport(l)
+}
+
+// setUpAndReport runs l.whileSetUp, then reads the process's reports.
+func (p *initProcess) setUpAndReport(l launch) error {
+	if l.whileSetUp != nil {
+		if err := l.whileSetUp(p.pid()); err != nil {
+			return err
+		}
 	}
 	return p.readReports(l)
 }
