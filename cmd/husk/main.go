@@ -22,6 +22,7 @@ func main() {
 	if runtime.IsInit() {
 		runtime.Init()
 	}
+	started := time.Now()
 
 	app := &cli.App{
 		Name:                 "husk",
@@ -38,7 +39,16 @@ func main() {
 			if c.Bool("debug") {
 				level = slog.LevelDebug
 			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			// Each line says when it happened since husk started, which
+			// is what one reads a start-up's steps for.
+			since := func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.String("t", fmt.Sprintf("+%.3fms", time.Since(started).Seconds()*1000))
+				}
+				return a
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr,
+				&slog.HandlerOptions{Level: level, ReplaceAttr: since})))
 			return nil
 		},
 		// Errors are one line on stderr, not the help text on stdout.
