@@ -95,10 +95,10 @@ func layoutOf(hs []hierarchy, root string) (Layout, error) {
 
 // discover finds the hierarchies under c.mountRoot.
 func discover(c *config) ([]hierarchy, error) {
-	f, err := os.Open(filepath.Join(c.procRoot, "self", "mountinfo"))
+	r, closeFn, err := openMountinfo(c)
 	if err == nil {
-		defer f.Close()
-		mounts, err := parseMountinfo(f)
+		defer closeFn()
+		mounts, err := parseMountinfo(r)
 		if err != nil {
 			return nil, err
 		}
@@ -107,6 +107,19 @@ func discover(c *config) ([]hierarchy, error) {
 		}
 	}
 	return scanTree(c.mountRoot)
+}
+
+// openMountinfo returns the caller's mountinfo: the given view's, or
+// the file under the proc root.
+func openMountinfo(c *config) (io.Reader, func() error, error) {
+	if c.self != nil {
+		return strings.NewReader(c.self.Mountinfo), func() error { return nil }, nil
+	}
+	f, err := os.Open(filepath.Join(c.procRoot, "self", "mountinfo"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
 }
 
 // mountEntry is a cgroup or cgroup2 line of /proc/self/mountinfo.

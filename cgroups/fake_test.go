@@ -348,3 +348,20 @@ func TestProcsAddFake(t *testing.T) {
 		t.Error("Freeze without a freezer hierarchy: no error")
 	}
 }
+
+// TestWithSelf resolves a relative path against a view given as data, as
+// a later caller in another cgroup does with the creator's view.
+func TestWithSelf(t *testing.T) {
+	root := fakeV1(t, []string{"cpu", "memory"}, true)
+	self := &View{Cgroup: "4:memory:/creator\n2:cpu:/\n0::/u\n"}
+	m, err := New("c1", WithMountRoot(root), WithSelf(self))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.(*v1Manager).dirs["memory"]; d != filepath.Join(root, "memory/creator/c1") {
+		t.Errorf("memory dir = %q, want it under the view's /creator", d)
+	}
+	if m.Path() != "/creator/c1" {
+		t.Errorf("Path() = %q, want /creator/c1", m.Path())
+	}
+}

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -71,6 +72,8 @@ type Option func(*config)
 type config struct {
 	mountRoot string // where the hierarchies are mounted
 	procRoot  string // where self/cgroup and self/mountinfo are read
+	// self, when set, is the caller's view given as data (WithSelf).
+	self *View
 }
 
 func newConfig(opts []Option) *config {
@@ -93,6 +96,32 @@ func WithMountRoot(dir string) Option {
 // /proc, so tests can give the caller a cgroup of their choosing.
 func WithProcRoot(dir string) Option {
 	return func(c *config) { c.procRoot = dir }
+}
+
+// View is what a process sees of cgroups: its /proc/self/cgroup and
+// /proc/self/mountinfo. A relative cgroupsPath is resolved against the
+// creator's view, which a later caller in another cgroup must reuse.
+type View struct {
+	Cgroup    string `json:"cgroup"`
+	Mountinfo string `json:"mountinfo"`
+}
+
+// SelfView reads this process's View.
+func SelfView() (*View, error) {
+	cg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	return &View{Cgroup: string(cg), Mountinfo: string(mi)}, nil
+}
+
+// WithSelf resolves paths against v instead of this process's own view.
+func WithSelf(v *View) Option {
+	return func(c *config) { c.self = v }
 }
 
 // New resolves cgroupsPath in every hierarchy of this host and returns the

@@ -66,6 +66,9 @@ func parseProcCgroup(r io.Reader) (map[string]string, error) {
 }
 
 func readProcCgroup(c *config) (map[string]string, error) {
+	if c.self != nil {
+		return parseProcCgroup(strings.NewReader(c.self.Cgroup))
+	}
 	p := filepath.Join(c.procRoot, "self", "cgroup")
 	f, err := os.Open(p)
 	if err != nil {

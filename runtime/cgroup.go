@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -29,15 +27,17 @@ func (r *Runtime) cgroupPath(id string, spec *specs.Spec) string {
 // setupCgroup creates the container's cgroup and applies its resources.
 // A relative path is resolved under the creator's own cgroups, which
 // later callers (another huskrt, in another cgroup) cannot see: the
-// creator's view is kept in the state dir for them (see cgroupOptions).
-func (r *Runtime) setupCgroup(id string, spec *specs.Spec) (cgroups.Manager, string, error) {
-	path := r.cgroupPath(id, spec)
+// creator's view is kept in the state for them (see cgroupOptions).
+func (r *Runtime) setupCgroup(st *State, spec *specs.Spec) (cgroups.Manager, string, error) {
+	path := r.cgroupPath(st.ID, spec)
 	if !strings.HasPrefix(path, "/") {
-		if err := r.keepCgroupView(id); err != nil {
-			return nil, "", err
+		v, err := cgroups.SelfView()
+		if err != nil {
+			return nil, "", fmt.Errorf("read own cgroup view: %w", err)
 		}
+		st.CgroupView = v
 	}
-	cg, err := cgroups.New(path, r.cgroupOptions(id, path)...)
+	cg, err := cgroups.New(path, r.cgroupOptions(st, path)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -51,30 +51,13 @@ func (r *Runtime) setupCgroup(id string, spec *specs.Spec) (cgroups.Manager, str
 	return cg, path, nil
 }
 
-// keepCgroupView copies this process's /proc/self/cgroup and mountinfo
-// into the state dir.
-func (r *Runtime) keepCgroupView(id string) error {
-	dir := filepath.Join(r.dir(id), "proc", "self")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	for _, name := range []string{"cgroup", "mountinfo"} {
-		data, err := os.ReadFile("/proc/self/" + name)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return fmt.Errorf("keep cgroup view: %w", err)
-		}
-	}
-	return nil
-}
-
-func (r *Runtime) cgroupOptions(id, path string) []cgroups.Option {
-	if strings.HasPrefix(path, "/") {
+// cgroupOptions resolves a relative cgroups path against the creator's
+// view kept in the state.
+func (r *Runtime) cgroupOptions(st *State, path string) []cgroups.Option {
+	if strings.HasPrefix(path, "/") || st.CgroupView == nil {
 		return nil
 	}
-	return []cgroups.Option{cgroups.WithProcRoot(filepath.Join(r.dir(id), "proc"))}
+	return []cgroups.Option{cgroups.WithSelf(st.CgroupView)}
 }
 
 // withDefaultDevices returns the spec's resources with the devices every
@@ -98,7 +81,7 @@ func (r *Runtime) loadCgroup(st *State) cgroups.Manager {
 	if st.CgroupsPath == "" {
 		return nil
 	}
-	cg, err := cgroups.New(st.CgroupsPath, r.cgroupOptions(st.ID, st.CgroupsPath)...)
+	cg, err := cgroups.New(st.CgroupsPath, r.cgroupOptions(st, st.CgroupsPath)...)
 	if err != nil {
 		return nil
 	}

@@ -55,6 +55,10 @@ type initConfig struct {
 	// Pdeathsig, when non-zero, is set again after the init changes its
 	// credentials (which clears it), so the container dies with its parent.
 	Pdeathsig int `json:"pdeathsig,omitempty"`
+
+	// seccomp, when set, delivers the profile compiled in the background
+	// (see compileSeccomp).
+	seccomp chan compiledSeccomp
 }
 
 // state returns the OCI state that hooks run by the init receive.

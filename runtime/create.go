@@ -87,8 +87,12 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 			Annotations: o.Spec.Annotations, Status: specs.StateCreating},
 		Rootfs: o.Spec.Root.Path, Created: time.Now().UTC(),
 	}
+	var compiled chan compiledSeccomp
+	if o.Spec.Linux.Seccomp != nil {
+		compiled = startSeccomp(o.Spec.Linux.Seccomp)
+	}
 	start := time.Now()
-	cg, cgPath, err := r.setupCgroup(o.ID, o.Spec)
+	cg, cgPath, err := r.setupCgroup(st, o.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +108,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
+	l.cfg.seccomp = compiled
 	l.whileSetUp = func(pid int) error { return r.persist(o, st, pid) }
 	if fifo != nil {
 		defer fifo.Close()

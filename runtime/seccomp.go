@@ -4,25 +4,47 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"husk/seccomp"
 )
 
-// compileSeccomp compiles the spec's seccomp profile into the config, in
-// the parent. It runs while the freshly cloned init starts its Go runtime,
-// so the compile (about a millisecond for Docker's default profile) is off
-// the start path; the init only loads the program.
+// compileSeccomp puts the spec's seccomp profile, compiled in the parent,
+// into the config; the init only loads it. It takes the result of
+// startSeccomp when one was started.
 func (c *initConfig) compileSeccomp() error {
 	if c.Spec.Linux == nil || c.Spec.Linux.Seccomp == nil {
 		return nil
 	}
-	p, err := seccomp.Compile(c.Spec.Linux.Seccomp)
-	if err != nil {
-		return fmt.Errorf("linux.seccomp: %w", err)
+	compiled := c.seccomp
+	if compiled == nil {
+		compiled = startSeccomp(c.Spec.Linux.Seccomp)
 	}
-	c.SeccompBPF, c.SeccompFlags = encodeFilter(p.Filter), p.Flags
+	r := <-compiled
+	c.seccomp = nil
+	if r.err != nil {
+		return fmt.Errorf("linux.seccomp: %w", r.err)
+	}
+	c.SeccompBPF, c.SeccompFlags = encodeFilter(r.p.Filter), r.p.Flags
 	return nil
+}
+
+type compiledSeccomp struct {
+	p   *seccomp.Program
+	err error
+}
+
+// startSeccomp compiles s on another goroutine: Docker's profile takes
+// about half a millisecond here, which a create overlaps with making the
+// cgroup.
+func startSeccomp(s *specs.LinuxSeccomp) chan compiledSeccomp {
+	ch := make(chan compiledSeccomp, 1)
+	go func() {
+		p, err := seccomp.Compile(s)
+		ch <- compiledSeccomp{p, err}
+	}()
+	return ch
 }
 
 // seccompProgram returns the program the parent compiled, or nil when the

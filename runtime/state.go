@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"husk/cgroups"
 	"husk/internal/fsutil"
 )
 
@@ -32,6 +33,9 @@ type State struct {
 	// some other process, and the container has stopped.
 	StartTime   uint64 `json:"startTime,omitempty"`
 	CgroupsPath string `json:"cgroupsPath,omitempty"`
+	// CgroupView is the creator's view of cgroups, against which a
+	// relative CgroupsPath was resolved.
+	CgroupView *cgroups.View `json:"cgroupView,omitempty"`
 	// Stopped is set once the runtime has seen the init exit.
 	Stopped bool `json:"stopped,omitempty"`
 }
@@ -76,7 +80,7 @@ func (r *Runtime) lock(id string) (func(), error) {
 	if _, err := os.Stat(r.dir(id)); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 	}
-	return fsutil.Lock(filepath.Join(r.dir(id), "lock"), true)
+	return fsutil.LockDir(r.dir(id), true)
 }
 
 // save writes st atomically. Runtime state does not outlive a reboot, so

@@ -47,6 +47,21 @@ func Lock(path string, exclusive bool) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %q: %w", path, err)
 	}
+	return lockFile(f, path, exclusive)
+}
+
+// LockDir takes an flock(2) lock on the directory dir itself, which needs
+// no lock file (one file less to create and delete per container).
+func LockDir(dir string, exclusive bool) (func(), error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %q: %w", dir, err)
+	}
+	return lockFile(f, dir, exclusive)
+}
+
+func lockFile(f *os.File, path string, exclusive bool) (func(), error) {
+	var err error
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
