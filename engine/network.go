@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -54,6 +56,15 @@ func (e *Engine) planNetwork(c *Container, o RunOptions, spec *specs.Spec) (*net
 		return plan, nil
 	case strings.HasPrefix(plan.mode, containerMode):
 		return plan, e.joinNetworkOf(strings.TrimPrefix(plan.mode, containerMode), spec)
+	case plan.mode == NetworkNone:
+		// The files live and go with the container's own directory.
+		files, err := e.net.WriteFiles(e.containerDir(c.ID),
+			network.Container{ID: c.ID, Name: c.Name, Hostname: spec.Hostname})
+		if err != nil {
+			return nil, err
+		}
+		bindEtc(spec, files)
+		return plan, nil
 	}
 
 	files, err := e.net.Prepare(network.Container{ID: c.ID, Name: c.Name, Hostname: spec.Hostname})
@@ -81,6 +92,11 @@ func (e *Engine) joinNetworkOf(ref string, spec *specs.Spec) error {
 	}
 	if att, err := e.net.Get(other.ID); err == nil {
 		bindEtc(spec, att.Files)
+	} else if hosts := filepath.Join(e.containerDir(other.ID), "hosts"); fileExists(hosts) {
+		// A --network none container keeps its files in its own dir.
+		dir := e.containerDir(other.ID)
+		bindEtc(spec, network.Files{Hosts: hosts, ResolvConf: filepath.Join(dir, "resolv.conf"),
+			Hostname: filepath.Join(dir, "hostname")})
 	}
 	return nil
 }
@@ -120,6 +136,11 @@ func dropNamespace(spec *specs.Spec, t specs.LinuxNamespaceType) {
 		}
 	}
 	spec.Linux.Namespaces = kept
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // Networks gives the CLI the network manager.

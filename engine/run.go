@@ -55,7 +55,7 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	if o.Hostname == "" {
 		o.Hostname = ShortID(id)
 	}
-	spec, err := buildSpec(img.Config.Config, o.ProcessOptions, filepath.Join(e.containerDir(id), "rootfs"))
+	spec, err := buildSpec(img.Config.Config, o.ProcessOptions, e.mountPoint())
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +114,7 @@ func (e *Engine) create(img *image.Image, o RunOptions, id string, cmd []string)
 
 	dir := e.containerDir(c.ID)
 	// The upper dir's mode becomes the mode of the container's "/".
-	for _, sub := range []string{"upper", "work", "rootfs"} {
+	for _, sub := range []string{"upper", "work"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("create container dir: %w", err)
@@ -172,7 +172,7 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
 		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
-		Foreground: true, KillWithParent: true,
+		Foreground: true, KillWithParent: true, DeletedOnExit: o.Remove,
 	})
 	if err != nil {
 		return exitCodeOf(err), err

@@ -25,6 +25,30 @@ type Files struct {
 	Hostname   string
 }
 
+// WriteFiles writes the files of a container on no network (--network
+// none) into dir, which the caller owns and removes with the container:
+// /etc/hosts with its hostname on 127.0.1.1, the host's resolv.conf made
+// usable, /etc/hostname. Such a container holds no address, veth or rule,
+// so it needs no lease, and Detach and GC have nothing to do for it.
+func (m *Manager) WriteFiles(dir string, c Container) (Files, error) {
+	resolv, err := m.hostResolvConf()
+	if err != nil {
+		return Files{}, err
+	}
+	f := Files{Hosts: dir + "/hosts", ResolvConf: dir + "/resolv.conf", Hostname: dir + "/hostname"}
+	self := hostEntry{netip.AddrFrom4([4]byte{127, 0, 1, 1}), []string{c.Hostname, c.Name}}
+	for path, data := range map[string][]byte{
+		f.ResolvConf: resolv,
+		f.Hostname:   []byte(c.Hostname + "\n"),
+		f.Hosts:      renderHosts("", self, netip.Addr{}, nil),
+	} {
+		if err := writeInPlace(path, data); err != nil {
+			return Files{}, err
+		}
+	}
+	return f, nil
+}
+
 func (m *Manager) files(id string) Files {
 	dir := m.path("containers", id)
 	return Files{Hosts: dir + "/hosts", ResolvConf: dir + "/resolv.conf", Hostname: dir + "/hostname"}

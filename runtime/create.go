@@ -45,6 +45,9 @@ type CreateOptions struct {
 	// KillWithParent is set.
 	Foreground     bool
 	KillWithParent bool
+	// DeletedOnExit says the caller deletes the container as soon as its
+	// init exits (husk run --rm): Wait then leaves the state as it is.
+	DeletedOnExit bool
 }
 
 // Create creates a container: its init exists, set up and held before the
@@ -119,7 +122,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	}
 	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "took", time.Since(start))
 
-	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: true, spec: o.Spec, state: st}
+	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: !o.DeletedOnExit, spec: o.Spec, state: st}
 	if err := r.finishCreate(o, st, p); err != nil {
 		init.abort()
 		return nil, err
