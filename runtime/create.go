@@ -226,10 +226,20 @@ func (r *Runtime) persist(o CreateOptions, st *State, pid int) error {
 		return fmt.Errorf("container init exited during create: %w", err)
 	}
 	st.StartTime = start
-	if err := r.saveSpec(o.ID, o.Spec); err != nil {
-		return err
+	if keepsSpec(o) {
+		if err := r.saveSpec(o.ID, o.Spec); err != nil {
+			return err
+		}
 	}
 	return r.save(st)
+}
+
+// keepsSpec says whether a later caller may need the spec: start and exec
+// read it, delete runs its poststop hooks. A container that its creator
+// starts and deletes itself (husk run --rm) and that has no hooks needs
+// no copy, which saves encoding the whole spec, seccomp profile and all.
+func keepsSpec(o CreateOptions) bool {
+	return !(o.Foreground && o.DeletedOnExit && o.Spec.Hooks == nil)
 }
 
 // writePidFile writes pid atomically, as callers poll for the file.
