@@ -15,16 +15,65 @@ import (
 const minIDPrefix = 4
 
 // The name grammar follows the distribution reference format, simplified: an
-// optional registry host, then lowercase path components. The expressions
-// compile on first use: every husk process, a container's init included,
-// would otherwise pay for them at start-up.
-var (
-	componentRe = lazyRegexp(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
-	domainRe    = lazyRegexp(`^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?` +
-		`(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$`)
-	tagRe = lazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	hexRe = lazyRegexp(`^[0-9a-f]+$`)
-)
+// optional registry host, then lowercase path components. Path components,
+// tags and hex are checked by loops, as every `husk run` checks its image
+// name (compiling their regexps cost ~0.5 ms of each run); the rarer
+// registry host keeps a regexp, compiled on first use.
+var domainRe = lazyRegexp(`^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?` +
+	`(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*)(?::[0-9]+)?$`)
+
+// validComponent is [a-z0-9]+ runs joined by ".", "_", "__" or dashes.
+func validComponent(p string) bool {
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := 0; i < len(p); {
+		start := i
+		for i < len(p) && alnum(p[i]) {
+			i++
+		}
+		if i == start || i == len(p) {
+			return i > start
+		}
+		sep := i
+		for i < len(p) && !alnum(p[i]) {
+			i++
+		}
+		switch s := p[sep:i]; {
+		case s == "." || s == "_" || s == "__":
+		case strings.Trim(s, "-") == "":
+		default:
+			return false
+		}
+		if i == len(p) {
+			return false // a separator must be followed by a run
+		}
+	}
+	return false
+}
+
+// validTag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+func validTag(t string) bool {
+	if t == "" || len(t) > 128 || t[0] == '.' || t[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isHex reports whether s is non-empty lowercase hex.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 func lazyRegexp(expr string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
@@ -45,7 +94,7 @@ func NormalizeName(ref string) (string, error) {
 		return "", fmt.Errorf("image name %q: looks like an image id", ref)
 	case !validName(name):
 		return "", fmt.Errorf("image name %q: invalid name", ref)
-	case !tagRe().MatchString(tag):
+	case !validTag(tag):
 		return "", fmt.Errorf("image name %q: invalid tag", ref)
 	}
 	return name + ":" + tag, nil
@@ -73,7 +122,7 @@ func validName(name string) bool {
 		parts = parts[1:]
 	}
 	for _, p := range parts {
-		if !componentRe().MatchString(p) {
+		if !validComponent(p) {
 			return false
 		}
 	}
@@ -95,7 +144,7 @@ func nameFromAnnotation(v string) string {
 }
 
 // isDigestHex reports whether s is the hex part of a sha256 digest.
-func isDigestHex(s string) bool { return len(s) == 64 && hexRe().MatchString(s) }
+func isDigestHex(s string) bool { return len(s) == 64 && isHex(s) }
 
 // repos maps "name:tag" to image ID; it is the content of repositories.json.
 type repos map[string]digest.Digest
@@ -147,7 +196,7 @@ func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
 
 // isIDPrefix reports whether s has the form of an abbreviated image ID.
 func isIDPrefix(s string) bool {
-	return len(s) >= minIDPrefix && len(s) <= 64 && hexRe().MatchString(s)
+	return len(s) >= minIDPrefix && len(s) <= 64 && isHex(s)
 }
 
 func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
