@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	goruntime "runtime"
 	"strconv"
 	"syscall"
@@ -55,7 +54,7 @@ type launch struct {
 
 // initProcess is the parent's handle on a started init or exec process.
 type initProcess struct {
-	cmd     *exec.Cmd
+	cmd     *child
 	sock    *syncSocket
 	console *os.File
 	// realPid is the process's pid when nsenter forked it as a sibling of
@@ -149,7 +148,7 @@ func startProcess(l launch) (*initProcess, error) {
 		return nil, fmt.Errorf("start container process: %w", err)
 	}
 
-	slog.Debug("cloned", "pid", cmd.Process.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
+	slog.Debug("cloned", "pid", cmd.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
 		"join", len(l.join), "exec", l.cfg.Exec)
 	p := &initProcess{cmd: cmd, sock: sock, prog: prog}
 	if err := p.handshake(l); err != nil {
@@ -163,7 +162,7 @@ func startProcess(l launch) (*initProcess, error) {
 // happens on this goroutine's thread, which is locked meanwhile: it is the
 // thread that enters the cgroup, and the one the kernel ties the child's
 // parent-death signal to.
-func cloneProcess(cmd *exec.Cmd, l launch) error {
+func cloneProcess(cmd *child, l launch) error {
 	if l.cloneInto == nil {
 		return cmd.Start()
 	}
@@ -182,7 +181,7 @@ func cloneProcess(cmd *exec.Cmd, l launch) error {
 		// The thread may still be in the container's cgroup: keep it
 		// locked so that Go ends it with this goroutine, and give up.
 		if err == nil {
-			cmd.Process.Kill()
+			cmd.Kill()
 			cmd.Wait()
 		}
 		return leaveErr
@@ -192,7 +191,7 @@ func cloneProcess(cmd *exec.Cmd, l launch) error {
 }
 
 // processCommand builds the clone of this binary that becomes the process.
-func processCommand(l launch) (*exec.Cmd, error) {
+func processCommand(l launch) (*child, error) {
 	var flags uintptr
 	if l.cfg.Spec.Linux != nil && !l.cfg.Exec {
 		f, err := namespaces.CloneFlags(l.cfg.Spec.Linux.Namespaces)
@@ -215,19 +214,8 @@ func processCommand(l launch) (*exec.Cmd, error) {
 			return nil, err
 		}
 	}
-	cmd := &exec.Cmd{Args: []string{"husk-init"}, SysProcAttr: attr}
-	// A nil *os.File in an io.Reader is not a nil interface: os/exec would
-	// close the fd instead of giving the process /dev/null.
-	if l.stdio.Stdin != nil {
-		cmd.Stdin = l.stdio.Stdin
-	}
-	if l.stdio.Stdout != nil {
-		cmd.Stdout = l.stdio.Stdout
-	}
-	if l.stdio.Stderr != nil {
-		cmd.Stderr = l.stdio.Stderr
-	}
-	return cmd, nil
+	return &child{Args: []string{"husk-init"}, SysProcAttr: attr,
+		Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout, Stderr: l.stdio.Stderr}, nil
 }
 
 // unshareCgroupLater moves a new cgroup namespace from the clone to the
@@ -372,12 +360,11 @@ func (p *initProcess) runParentHooks(l launch) error {
 // diedEarly reaps a process that closed its socket without a report and
 // says how it ended.
 func (p *initProcess) diedEarly() error {
-	err := p.cmd.Wait()
-	p.cmd.Process = nil
+	ws, err := p.cmd.Wait()
 	if err != nil {
 		return fmt.Errorf("container process exited before it started: %w", err)
 	}
-	return errors.New("container process exited before it started")
+	return fmt.Errorf("container process exited before it started (status %d)", waitStatus(ws))
 }
 
 // abort kills and reaps a process that failed, so nothing is left running.
@@ -387,8 +374,8 @@ func (p *initProcess) abort() {
 		var ws syscall.WaitStatus
 		syscall.Wait4(p.realPid, &ws, 0, nil)
 	}
-	if p.cmd.Process != nil {
-		p.cmd.Process.Kill()
+	if p.cmd.started() {
+		p.cmd.Kill()
 		p.cmd.Wait()
 	}
 	p.sock.close()
@@ -422,7 +409,7 @@ func (p *initProcess) pid() int {
 	if p.realPid > 0 {
 		return p.realPid
 	}
-	return p.cmd.Process.Pid
+	return p.cmd.Pid
 }
 
 // wait waits for the process to exit and returns its shell-style code.
@@ -443,17 +430,11 @@ func (p *initProcess) wait() (int, error) {
 		}
 	}
 
-	err := p.cmd.Wait()
-	if err == nil {
-		return 0, nil
+	ws, err := p.cmd.Wait()
+	if err != nil {
+		return -1, err
 	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
-			return waitStatus(ws), nil
-		}
-	}
-	return -1, err
+	return waitStatus(ws), nil
 }
 
 // waitStatus turns a wait status into a shell-style exit code:

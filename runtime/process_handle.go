@@ -53,7 +53,4 @@ func (p *Process) Wait() (int, error) {
 // (huskrt create, exec --detach).
 func (p *Process) Release() {
 	p.init.sock.close()
-	if p.init.cmd.Process != nil && p.init.realPid == 0 {
-		p.init.cmd.Process.Release()
-	}
 }
