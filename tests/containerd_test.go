@@ -85,7 +85,7 @@ func TestContainerd(t *testing.T) {
 		}
 
 		r = s.ctr(t, "task", "exec", "--fifo-dir", s.fifos, "--exec-id", "x1", id,
-			"sh", "-c", "test -s /tmp/count && echo from-exec; exit 7")
+			"sh", "-c", ociExecProbe)
 		if r.code != 7 || r.stdout != "from-exec\n" {
 			t.Errorf("ctr task exec: exit %d (want 7), stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 		}

@@ -84,7 +84,7 @@ func TestPodman(t *testing.T) {
 			t.Fatalf("podman inspect gives pid %d, which does not exist", pid)
 		}
 
-		r = s.podman(t, "exec", name, "sh", "-c", "test -s /tmp/count && echo from-exec; exit 7")
+		r = s.podman(t, "exec", name, "sh", "-c", ociExecProbe)
 		if r.code != 7 || r.stdout != "from-exec\n" {
 			t.Errorf("podman exec: exit %d (want 7), stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 		}
