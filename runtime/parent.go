@@ -127,6 +127,14 @@ func startProcess(l launch) (*initProcess, error) {
 	cmd.Env = []string{envInitFD + "=" + strconv.Itoa(fdSync)}
 	if prog != nil {
 		cmd.Env = []string{cinit.Env + "=" + strconv.Itoa(fdSync)}
+		// Queued before the clone, the program is there the moment the
+		// init asks for it, while this thread still moves out of the
+		// container's cgroups.
+		if err := unix.Sendmsg(sock.fd, prog.Bytes(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
+			sock.close()
+			child.Close()
+			return nil, fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
+		}
 	}
 	if len(l.join) > 0 {
 		cmd.Env = append(cmd.Env, namespaces.JoinEnv(fdSync))
@@ -249,11 +257,7 @@ func (p *initProcess) handshake(l launch) error {
 	}
 
 	if p.prog != nil {
-		err := unix.Sendmsg(p.sock.fd, p.prog.Bytes(), nil, nil, unix.MSG_NOSIGNAL)
-		if err != nil {
-			return fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
-		}
-		return p.setUpAndReport(l)
+		return p.setUpAndReport(l) // the program went before the clone
 	}
 
 	l.cfg.Pid = p.pid()
