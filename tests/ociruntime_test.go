@@ -346,7 +346,8 @@ while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done`
 // from-exec once the counter has written its file (a container that
 // starts fast may be exec'd into before its first write) and exits 7.
 const ociExecProbe = `for i in $(seq 100); do test -s /tmp/count && break; sleep 0.05; done
-test -s /tmp/count && echo from-exec; exit 7`
+if test -s /tmp/count; then echo from-exec; else echo "no count: $(ls -A /tmp) $(head -1 /proc/self/mountinfo)"; fi
+exit 7`
 
 // ociCounter reads the payload's count through the root of its process,
 // seen from the host; -1 while the file is not there yet.

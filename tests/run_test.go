@@ -179,6 +179,9 @@ func TestSignalKillsByDefault(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd, _ := startHusk(t, root, "--rm", "busybox:musl", "sh", "-c", "echo ready; exec sleep 100")
+			// "ready" comes from the shell, which as pid 1 catches SIGINT:
+			// signal only once sleep has replaced it.
+			waitExec(t, containerPid(t, root), "sleep")
 			cmd.Process.Signal(sig)
 			if got, want := exitOf(t, cmd), 128+int(sig); got != want {
 				t.Fatalf("exit %d after %v, want %d", got, sig, want)
@@ -272,6 +275,18 @@ func TestKillNineHusk(t *testing.T) {
 	}
 	runHusk(root, nil, "ps", "-a")
 	assertClean(t, root)
+}
+
+// waitExec waits until process pid runs the program called comm.
+func waitExec(t *testing.T, pid int, comm string) {
+	t.Helper()
+	ok := waitFor(5*time.Second, func() bool {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		return err == nil && strings.TrimSpace(string(data)) == comm
+	})
+	if !ok {
+		t.Fatalf("pid %d did not exec %s", pid, comm)
+	}
 }
 
 // containerPid reads the pid of the only container under root.
