@@ -158,13 +158,22 @@ func setDevicesV1(dir string, rules []specs.LinuxDeviceCgroup) error {
 	if err != nil {
 		return err
 	}
-	for i, w := range writes {
-		if err := writeFile(dir, w.file, w.value); err != nil {
-			if i == 0 {
+	// Runs of writes to one file share an open file: the kernel takes
+	// each write(2) as one rule, and a container's dozen rules then cost
+	// a dozen syscalls less.
+	for i := 0; i < len(writes); {
+		j := i
+		var values []string
+		for ; j < len(writes) && writes[j].file == writes[i].file; j++ {
+			values = append(values, writes[j].value)
+		}
+		if k, err := writeEach(dir, writes[i].file, values); err != nil {
+			if i+k == 0 {
 				return fieldError("devices", err)
 			}
-			return fieldError(fmt.Sprintf("devices[%d]", i-1), err)
+			return fieldError(fmt.Sprintf("devices[%d]", i+k-1), err)
 		}
+		i = j
 	}
 	return nil
 }

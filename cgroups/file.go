@@ -20,6 +20,24 @@ import (
 // the kernel (or the controller) does not offer the knob, and the fake trees
 // of the tests behave the same way. The error names the value and the path,
 // and keeps the errno reachable for errors.Is.
+// writeEach writes each value to dir/name with a write(2) of its own on
+// one open file; on failure it returns the index of the value refused.
+func writeEach(dir, name string, values []string) (int, error) {
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("write %q to %q: %w", values[0], path, unwrapPath(err))
+	}
+	defer f.Close()
+	for i, v := range values {
+		slog.Debug("cgroup write", "path", path, "value", v)
+		if _, err := f.WriteString(v); err != nil {
+			return i, fmt.Errorf("write %q to %q: %w", v, path, unwrapPath(err))
+		}
+	}
+	return 0, nil
+}
+
 func writeFile(dir, name, value string) error {
 	path := filepath.Join(dir, name)
 	slog.Debug("cgroup write", "path", path, "value", value)

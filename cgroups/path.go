@@ -115,6 +115,15 @@ func below(p, root string) (string, bool) {
 // mkdirTracked creates dir and missing parents below top, and returns
 // the directories it created, outermost first.
 func mkdirTracked(top, dir string) ([]string, error) {
+	// The usual case, a parent that exists: one mkdir, no walk.
+	if err := os.Mkdir(dir, 0o755); err == nil {
+		return []string{dir}, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("create cgroup %q: %w", dir, unwrapPath(err))
+	}
 	var missing []string
 	for d := dir; d != top && strings.HasPrefix(d, top+"/"); d = filepath.Dir(d) {
 		if _, err := os.Stat(d); err == nil {
