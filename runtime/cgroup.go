@@ -44,11 +44,26 @@ func (r *Runtime) setupCgroup(st *State, spec *specs.Spec) (cgroups.Manager, str
 	if err := cg.Create(); err != nil {
 		return nil, "", err
 	}
-	if err := cg.Apply(withDefaultDevices(spec)); err != nil {
+	res := withDefaultDevices(spec)
+	res.Pids = nil // see applyPidsLimit
+	if err := cg.Apply(res); err != nil {
 		cg.Destroy()
 		return nil, "", err
 	}
 	return cg, path, nil
+}
+
+// applyPidsLimit writes the spec's pids limit once the init is inside its
+// cgroup and set up. Written before, it would count what only starts the
+// container: the cloning thread, which is in the cgroup during the clone,
+// and the Go init's runtime threads, so a limit of a few pids refused the
+// clone or crashed the init. The kernel lets a cgroup hold more tasks than
+// a limit set later; the init's threads end with its execve.
+func applyPidsLimit(cg cgroups.Manager, spec *specs.Spec) error {
+	if spec.Linux.Resources == nil || spec.Linux.Resources.Pids == nil {
+		return nil
+	}
+	return cg.Apply(&specs.LinuxResources{Pids: spec.Linux.Resources.Pids})
 }
 
 // cgroupOptions resolves a relative cgroups path against the creator's

@@ -120,6 +120,10 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := applyPidsLimit(cg, o.Spec); err != nil {
+		init.abort()
+		return nil, err
+	}
 	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "took", time.Since(start))
 
 	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: !o.DeletedOnExit, spec: o.Spec, state: st}

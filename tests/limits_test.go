@@ -35,6 +35,28 @@ func TestPidsLimitContainsForkBomb(t *testing.T) {
 	}
 }
 
+// TestTightPidsLimit runs one process under a limit of one and two pids,
+// through both inits: the limit must count the container's processes,
+// not the cloning thread or the Go init's runtime threads.
+func TestTightPidsLimit(t *testing.T) {
+	need(t)
+	for _, init := range []string{"", "go"} {
+		t.Setenv("HUSK_INIT", init)
+		for _, n := range []string{"1", "2"} {
+			r := husk(t, "run", "--rm", "--network", "none", "--pids-limit", n, "busybox:musl", "echo", "ok")
+			if r.code != 0 || r.stdout != "ok\n" {
+				t.Errorf("HUSK_INIT=%q --pids-limit %s: exit %d, stdout %q, stderr %s", init, n, r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	// The limit still holds once the process runs.
+	r := husk(t, "run", "--rm", "--network", "none", "--pids-limit", "2", "busybox:musl", "sh", "-c",
+		"sleep 1 & sleep 1 & wait")
+	if !strings.Contains(r.stderr, "can't fork") {
+		t.Errorf("a third process under --pids-limit 2 was not refused: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
 // TestCPUQuota runs a busy loop under --cpus 0.5 for a second and reads
 // the CPU time it got from /proc: about half a second.
 func TestCPUQuota(t *testing.T) {
