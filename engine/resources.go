@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -92,6 +94,9 @@ func memoryLimits(memory, swap string) (*specs.LinuxMemory, error) {
 }
 
 func cpuLimits(o ResourceOptions) (*specs.LinuxCPU, error) {
+	if err := checkCPUs(o.CpusetCPUs); err != nil {
+		return nil, err
+	}
 	cpu := &specs.LinuxCPU{Cpus: o.CpusetCPUs}
 	if o.CPUs != "" {
 		quota, period, err := cgroups.CPUQuota(o.CPUs)
@@ -143,4 +148,51 @@ func parseDevice(arg string) (specs.LinuxDevice, specs.LinuxDeviceCgroup, error)
 	dev := specs.LinuxDevice{Path: dst, Type: typ, Major: major, Minor: minor, FileMode: &mode, UID: &uid, GID: &gid}
 	rule := specs.LinuxDeviceCgroup{Allow: true, Type: typ, Major: &major, Minor: &minor, Access: perms}
 	return dev, rule, nil
+}
+
+// checkCPUs refuses a --cpuset-cpus list ("0-2,4") that names a CPU this
+// host has not online, in the user's terms rather than the cgroup's.
+func checkCPUs(list string) error {
+	if list == "" {
+		return nil
+	}
+	online, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return nil // the cgroup write will say what is wrong
+	}
+	have, err := cpuList(strings.TrimSpace(string(online)))
+	if err != nil {
+		return nil
+	}
+	want, err := cpuList(list)
+	if err != nil {
+		return fmt.Errorf("--cpuset-cpus %q: %w", list, err)
+	}
+	for _, c := range want {
+		if !slices.Contains(have, c) {
+			return fmt.Errorf("--cpuset-cpus %q: CPU %d is not online here (online: %s)",
+				list, c, strings.TrimSpace(string(online)))
+		}
+	}
+	return nil
+}
+
+// cpuList expands a kernel CPU list such as "0-2,4".
+func cpuList(s string) ([]int, error) {
+	var cpus []int
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		b := a
+		if err == nil && isRange {
+			b, err = strconv.Atoi(hi)
+		}
+		if err != nil || a < 0 || b < a || b-a > 4096 {
+			return nil, fmt.Errorf("want CPU numbers and ranges such as 0-2,4, not %q", part)
+		}
+		for c := a; c <= b; c++ {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus, nil
 }

@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"husk/capabilities"
+	"husk/internal/names"
 	"husk/namespaces"
 	"husk/rootfs"
 	"husk/seccomp"
@@ -39,6 +40,9 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 	if len(o.Hostname) > 64 {
 		return nil, fmt.Errorf("--hostname %q: longer than 64 characters", o.Hostname)
 	}
+	if o.Hostname != "" && !names.Valid(o.Hostname, 64) {
+		return nil, fmt.Errorf("--hostname %q: use letters, digits, '.', '-' and '_', starting with a letter or digit", o.Hostname)
+	}
 	cwd := cfg.WorkingDir
 	if o.Workdir != "" {
 		cwd = o.Workdir
@@ -52,6 +56,10 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 	env, err := mergeEnv(cfg.Env, o.Env, o.TTY)
 	if err != nil {
 		return nil, err
+	}
+	if o.Hostname != "" && !hasKey(env, "HOSTNAME") {
+		// As Docker does, after PATH, which mergeEnv puts first.
+		env = append(env[:1:1], append([]string{"HOSTNAME=" + o.Hostname}, env[1:]...)...)
 	}
 
 	caps := append([]string(nil), capabilities.Default...)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -102,5 +103,32 @@ func BenchmarkBuildSpec(b *testing.B) {
 		if _, err := buildSpec(cfg, o, "/rootfs"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCPUList(t *testing.T) {
+	for in, want := range map[string]string{"0": "[0]", "0-2,4": "[0 1 2 4]", "3,1": "[3 1]"} {
+		got, err := cpuList(in)
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("cpuList(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "2-1", "-1", "0-", "1,,2"} {
+		if _, err := cpuList(bad); err == nil {
+			t.Errorf("cpuList(%q): no error", bad)
+		}
+	}
+}
+
+func TestHostnameInSpec(t *testing.T) {
+	spec, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "web-1"}, "/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Process.Env[1] != "HOSTNAME=web-1" {
+		t.Errorf("env %q: want HOSTNAME second, after PATH, as Docker", spec.Process.Env)
+	}
+	if _, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "bad host"}, "/r"); err == nil {
+		t.Error(`--hostname "bad host": no error`)
 	}
 }
