@@ -7,6 +7,8 @@ import (
 	_ "husk/namespaces/nsenter"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -73,6 +75,11 @@ func main() {
 			}
 			os.Exit(ex.code)
 		}
+		var ue usageErr
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, ue)
+			os.Exit(125)
+		}
 		fmt.Fprintf(os.Stderr, "husk: %v\n", err)
 		os.Exit(125)
 	}
@@ -108,11 +115,26 @@ func setUsageError(cmds []*cli.Command) {
 	}
 }
 
-// usageError reports a bad flag in one line, without the help text.
+// usageError reports a bad flag in one line, without the help text, in
+// the flag's own spelling: "husk run: unknown flag --read-only".
 func usageError(c *cli.Context, err error, _ bool) error {
 	name := "husk"
-	if c.Command != nil && c.Command.Name != "" {
-		name += " " + c.Command.Name
+	for _, ctx := range slices.Backward(c.Lineage()) {
+		if ctx.Command != nil && ctx.Command.Name != "" && ctx.Command.Name != c.App.Name {
+			name += " " + ctx.Command.Name
+		}
 	}
-	return fmt.Errorf("%s: %w (see %s --help)", name, err, name)
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		msg = "unknown flag --" + strings.TrimPrefix(f, "-")
+	} else if v, f, ok := strings.Cut(msg, " for flag -"); ok && strings.HasPrefix(v, "invalid value ") {
+		f, _, _ = strings.Cut(f, ":")
+		msg = "--" + strings.TrimPrefix(f, "-") + ": " + v
+	}
+	return usageErr(fmt.Sprintf("%s: %s (see %s --help)", name, msg, name))
 }
+
+// usageErr is a usage error whose text already names the command.
+type usageErr string
+
+func (e usageErr) Error() string { return string(e) }
