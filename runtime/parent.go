@@ -85,7 +85,7 @@ func programFor(l launch) (*cinit.Program, error) {
 	}
 	compiled := time.Now()
 	prog, err := buildProgram(l.cfg)
-	slog.Debug("init program", "seccomp", compiled.Sub(start), "program", time.Since(compiled))
+	slog.Debug("c init program", "seccomp", compiled.Sub(start), "program", time.Since(compiled))
 	if errors.Is(err, rootfs.ErrNeedsGoInit) {
 		slog.Debug("go init", "why", err)
 		return nil, nil
@@ -335,7 +335,11 @@ func (p *initProcess) readReports(l launch) error {
 				return err
 			}
 		case msgReady:
-			slog.Debug("init steps", "pid", p.pid(), "times", m.Times)
+			if p.prog != nil {
+				slog.Debug("c init ready", "pid", p.pid())
+			} else {
+				slog.Debug("go init ready", "pid", p.pid(), "steps", m.Times)
+			}
 			return nil
 		case msgExec:
 			execing = true

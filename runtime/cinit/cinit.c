@@ -507,9 +507,12 @@ static void op_rlimit(const struct arg *a)
 		fail("set rlimit %s to soft %s hard %s: %s", a[0].s, a[1].s, a[2].s, errstr(errno));
 }
 
+// op_cwd creates the working directory if the image lacks it, as Docker
+// does, and changes into it; errors are worded as the Go init's.
 static void op_cwd(const struct arg *a)
 {
 	char path[PATH_MAX];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "%s", a[0].s);
 	for (char *p = path + 1;; p++) {
@@ -518,13 +521,15 @@ static void op_cwd(const struct arg *a)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fail("create working directory %s: %s", a[0].s, errstr(errno));
+			fail("create working directory \"%s\": mkdir %s: %s", a[0].s, path, errstr(errno));
+		if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+			fail("create working directory \"%s\": mkdir %s: not a directory", a[0].s, path);
 		*p = c;
 		if (!c)
 			break;
 	}
 	if (chdir(a[0].s) < 0)
-		fail("change to working directory %s: %s", a[0].s, errstr(errno));
+		fail("change to working directory \"%s\": chdir %s: %s", a[0].s, a[0].s, errstr(errno));
 }
 
 static void op_bounding(const struct arg *a)
@@ -633,13 +638,17 @@ static void op_wait_fifo(const struct arg *a)
 		fail("write exec fifo: %s", errstr(errno));
 }
 
+// STAT_ERR marks a check_exec error that came from stat(2), which the Go
+// init words as "stat PATH: ...".
+#define STAT_ERR 0x10000
+
 // check_exec says why path cannot be executed, or returns 0.
 static int check_exec(const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return errno;
+		return errno | STAT_ERR;
 	if (S_ISDIR(st.st_mode))
 		return EISDIR;
 	if (!(st.st_mode & 0111))
@@ -647,36 +656,50 @@ static int check_exec(const char *path)
 	return 0;
 }
 
+// fail_exec reports why path cannot be run: 127 when it does not exist,
+// else 126, in the Go init's words.
+static void __attribute__((noreturn)) fail_exec(const char *path, int err)
+{
+	int e = err & ~STAT_ERR, code = (e == ENOENT || e == ENOTDIR) ? 127 : 126;
+
+	if (err & STAT_ERR)
+		failx(code, "\"%s\": stat %s: %s", path, path, errstr(e));
+	failx(code, "\"%s\": %s", path, e == EISDIR ? "is a directory" : errstr(e));
+}
+
 // op_lookup finds the executable as the Go init's lookPath does: a name
 // with a slash as it is, else the first PATH entry that holds it.
 static void op_lookup(const struct arg *a)
 {
 	const char *file = a[0].s, *p = a[1].s;
+	char first_path[PATH_MAX];
 	int first = 0;
 
 	if (strchr(file, '/')) {
 		int err = check_exec(file);
 		if (err)
-			failx(err == ENOENT || err == ENOTDIR ? 127 : 126, "\"%s\": %s", file,
-			      err == EISDIR ? "is a directory" : errstr(err));
+			fail_exec(file, err);
 		snprintf(exec_path, sizeof(exec_path), "%s", file);
 		return;
 	}
 	for (;;) {
 		const char *colon = strchr(p, ':');
-		int dlen = colon ? colon - p : (int)strlen(p), err;
+		int dlen = colon ? colon - p : (int)strlen(p), err, e;
 		snprintf(exec_path, sizeof(exec_path), "%.*s/%s", dlen ? dlen : 1, dlen ? p : ".", file);
 		err = check_exec(exec_path);
 		if (!err)
 			return;
-		if (!first && err != ENOENT && err != ENOTDIR)
+		e = err & ~STAT_ERR;
+		if (!first && e != ENOENT && e != ENOTDIR) {
 			first = err;
+			snprintf(first_path, sizeof(first_path), "%s", exec_path);
+		}
 		if (!colon)
 			break;
 		p = colon + 1;
 	}
 	if (first)
-		failx(126, "\"%s\": %s", file, first == EISDIR ? "is a directory" : errstr(first));
+		fail_exec(first_path, first);
 	failx(127, "\"%s\": executable file not found in $PATH", file);
 }
 
