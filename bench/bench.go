@@ -360,7 +360,7 @@ func (e *env) prepareImage(layout string) ([]string, error) {
 func (e *env) cleanup(cgroupsBefore []string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var left []string
+	left := []string{} // "leftovers": [] in the JSON when all went
 	for kind, binary := range map[string]string{"huskrt": e.huskrt, "runc": e.tools.Runc, "crun": e.tools.Crun} {
 		root := e.stateRoot(kind)
 		entries, _ := os.ReadDir(root)

@@ -95,10 +95,13 @@ func measureFleet(ctx context.Context, f Fleet, n int, settle time.Duration) (re
 	if err != nil {
 		return res, err
 	}
+	// A footprint below the machine's noise can come out negative:
+	// report it as nothing rather than as memory given back.
+	host := max(((before+after)/2-idle)/int64(n), 0)
 	return MemoryResult{
 		Name:               f.Name,
 		Instances:          n,
-		HostKiBPerInstance: ((before+after)/2 - idle) / int64(n),
+		HostKiBPerInstance: host,
 		PSSKiBPerInstance:  pssKiB / int64(n),
 		Processes:          (procs + n/2) / n,
 	}, nil
