@@ -14,7 +14,7 @@ import (
 // the master to the parent and makes the slave the init's stdio and
 // controlling terminal. The init is a session leader (the parent clones it
 // with Setsid), which TIOCSCTTY requires.
-func setupConsole(sock *syncSocket, size *specs.Box, uid uint32) error {
+func setupConsole(sock *syncSocket, size *specs.Box, uid uint32, isInit bool) error {
 	master, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open /dev/ptmx: %w", err)
@@ -45,10 +45,32 @@ func setupConsole(sock *syncSocket, size *specs.Box, uid uint32) error {
 		}
 	}
 
+	if isInit {
+		if err := mountConsole(name); err != nil {
+			return err
+		}
+	}
 	if err := sock.send(message{Type: msgConsole}, master); err != nil {
 		return err
 	}
 	return attachTerminal(slave, name)
+}
+
+// mountConsole puts the pty at /dev/console as runc does, for programs
+// that write there (init systems, getty). The bind mount exists only in
+// the container's mount namespace.
+func mountConsole(pts string) error {
+	old := unix.Umask(0)
+	f, err := os.OpenFile("/dev/console", os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
+	unix.Umask(old)
+	if err != nil {
+		return fmt.Errorf("create /dev/console: %w", err)
+	}
+	f.Close()
+	if err := unix.Mount(pts, "/dev/console", "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind %q on /dev/console: %w", pts, err)
+	}
+	return nil
 }
 
 // attachTerminal makes fd the stdin, stdout, stderr and controlling

@@ -152,7 +152,7 @@ func runProcess(sock *syncSocket, cfg *initConfig) error {
 	}
 	steps.mark("process")
 	if cfg.Spec.Process.Terminal {
-		if err := setupConsole(sock, cfg.Spec.Process.ConsoleSize, proc.user.UID); err != nil {
+		if err := setupConsole(sock, cfg.Spec.Process.ConsoleSize, proc.user.UID, !cfg.Exec); err != nil {
 			return step("console", err)
 		}
 	}

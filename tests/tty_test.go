@@ -82,4 +82,9 @@ func TestTTYWithoutTerminal(t *testing.T) {
 	if !strings.Contains(out, "/dev/pts/0") || !strings.Contains(out, "is-a-tty") {
 		t.Fatalf("output %q, want the container's own pty", out)
 	}
+	// As with runc, /dev/console is the container's pty.
+	out = mustRun(t, "-t", "busybox:musl", "sh", "-c", "echo via-console > /dev/console; grep -c ' /dev/console ' /proc/self/mountinfo")
+	if !strings.Contains(out, "via-console") || !strings.Contains(out, "1") {
+		t.Fatalf("output %q, want /dev/console bound to the pty", out)
+	}
 }
