@@ -81,7 +81,7 @@ func TestUpdateStatsInfo(t *testing.T) {
 		t.Fatalf("update: %+v", r)
 	}
 	st := runHusk(root, nil, "stats", "--no-stream", "--interval", "200ms", "lim")
-	if st.code != 0 || !strings.Contains(st.stdout, "lim") || !strings.Contains(st.stdout, "/ 101MB") {
+	if st.code != 0 || !strings.Contains(st.stdout, "lim") || !strings.Contains(st.stdout, "/ 96MiB") {
 		t.Fatalf("stats after update: %+v", st)
 	}
 	info := runHusk(root, nil, "info")

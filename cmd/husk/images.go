@@ -139,16 +139,21 @@ func splitName(n string) (string, string) {
 	return n[:i], n[i+1:]
 }
 
-func humanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	v, suffix := float64(n), "kMGT"
-	i := -1
-	for v >= unit && i < len(suffix)-1 {
+// humanSize prints n in decimal units (1.56MB), as docker images does.
+func humanSize(n int64) string { return scaled(n, 1000, "B", "kB", "MB", "GB", "TB") }
+
+// binarySize prints n in binary units (64MiB), as docker stats does for
+// memory, which limits are set in.
+func binarySize(n int64) string { return scaled(n, 1024, "B", "KiB", "MiB", "GiB", "TiB") }
+
+func scaled(n int64, unit float64, names ...string) string {
+	v, i := float64(n), 0
+	for v >= unit && i < len(names)-1 {
 		v /= unit
 		i++
 	}
-	return fmt.Sprintf("%.3g%cB", v, suffix[i])
+	if i == 0 {
+		return fmt.Sprintf("%d%s", n, names[0])
+	}
+	return fmt.Sprintf("%.3g%s", v, names[i])
 }

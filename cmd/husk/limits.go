@@ -52,11 +52,11 @@ var statsCommand = &cli.Command{
 				s := u.Stats
 				limit, memPct := "unlimited", "--"
 				if s.Memory.Limit > 0 {
-					limit = humanSize(int64(s.Memory.Limit))
+					limit = binarySize(int64(s.Memory.Limit))
 					memPct = fmt.Sprintf("%.2f%%", float64(s.Memory.Usage)/float64(s.Memory.Limit)*100)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%.2f%%\t%s / %s\t%s\t%d\t%s / %s\n", u.Container.ID[:12], u.Container.Name,
-					u.CPUPercent, humanSize(int64(s.Memory.Usage)), limit, memPct, s.Pids.Current,
+					u.CPUPercent, binarySize(int64(s.Memory.Usage)), limit, memPct, s.Pids.Current,
 					humanSize(int64(s.BlockIO.ReadBytes)), humanSize(int64(s.BlockIO.WriteBytes)))
 			}
 			w.Flush()
