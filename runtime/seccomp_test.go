@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -45,6 +47,30 @@ func BenchmarkStateSaveLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := rt.State(st.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuildProgram compiles the C init's program for the example
+// spec with Docker's seccomp profile, over a rootfs with a passwd file:
+// the parent's work between the cgroup and the clone.
+func BenchmarkBuildProgram(b *testing.B) {
+	root := b.TempDir()
+	mkdir(b, filepath.Join(root, "etc"))
+	if err := os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	spec := ExampleSpec()
+	spec.Root.Path = root
+	spec.Linux.Seccomp = seccomp.DefaultProfile()
+	cfg := &initConfig{Spec: spec, ID: "bench", WaitStart: true}
+	if err := cfg.compileSeccomp(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := buildProgram(cfg); err != nil {
 			b.Fatal(err)
 		}
 	}
