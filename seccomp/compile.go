@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -249,14 +248,12 @@ type segment struct {
 	v      *verdict
 }
 
-// segments sorts the plan by number and merges neighbours that return
-// the same without looking at arguments.
+// segments merges the neighbours of a plan (which planArch sorts by
+// number) that return the same without looking at arguments.
 func segments(plan []verdict) []segment {
-	sorted := slices.Clone(plan)
-	slices.SortFunc(sorted, func(x, y verdict) int { return cmp.Compare(x.nr, y.nr) })
 	var segs []segment
-	for i := range sorted {
-		v := &sorted[i]
+	for i := range plan {
+		v := &plan[i]
 		if len(v.conds) > 0 {
 			segs = append(segs, segment{lo: v.nr, hi: v.nr, v: v})
 			continue
