@@ -172,7 +172,7 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
 		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
-		Foreground: true, KillWithParent: true, DeletedOnExit: o.Remove,
+		Foreground: true, KillWithParent: true,
 	})
 	if err != nil {
 		return exitCodeOf(err), err

@@ -45,9 +45,6 @@ type CreateOptions struct {
 	// KillWithParent is set.
 	Foreground     bool
 	KillWithParent bool
-	// DeletedOnExit says the caller deletes the container as soon as its
-	// init exits (husk run --rm): Wait then leaves the state as it is.
-	DeletedOnExit bool
 }
 
 // Create creates a container: its init exists, set up and held before the
@@ -126,7 +123,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	}
 	slog.Debug("init ready", "container", o.ID, "pid", init.pid(), "took", time.Since(start))
 
-	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, markStopped: !o.DeletedOnExit, spec: o.Spec, state: st}
+	p := &Process{ID: o.ID, Pid: init.pid(), rt: r, init: init, spec: o.Spec, state: st}
 	if err := r.finishCreate(o, st, p); err != nil {
 		init.abort()
 		return nil, err
@@ -230,20 +227,10 @@ func (r *Runtime) persist(o CreateOptions, st *State, pid int) error {
 		return fmt.Errorf("container init exited during create: %w", err)
 	}
 	st.StartTime = start
-	if keepsSpec(o) {
-		if err := r.saveSpec(o.ID, o.Spec); err != nil {
-			return err
-		}
+	if err := r.saveSpec(o.ID, o.Spec); err != nil {
+		return err
 	}
 	return r.save(st)
-}
-
-// keepsSpec says whether a later caller may need the spec: start and exec
-// read it, delete runs its poststop hooks. A container that its creator
-// starts and deletes itself (husk run --rm) and that has no hooks needs
-// no copy, which saves encoding the whole spec, seccomp profile and all.
-func keepsSpec(o CreateOptions) bool {
-	return !(o.Foreground && o.DeletedOnExit && o.Spec.Hooks == nil)
 }
 
 // writePidFile writes pid atomically, as callers poll for the file.

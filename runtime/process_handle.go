@@ -24,8 +24,6 @@ type Process struct {
 	// spec and state are kept by Create for StartForeground.
 	spec  *specs.Spec
 	state *State
-	// markStopped records the container as stopped once the init exits.
-	markStopped bool
 }
 
 // Signal sends sig to the process.
@@ -42,9 +40,6 @@ func (p *Process) Wait() (int, error) {
 	code, err := p.init.wait()
 	if err != nil {
 		return code, fmt.Errorf("wait for container %q: %w", p.ID, err)
-	}
-	if p.markStopped {
-		p.rt.markStopped(p.ID)
 	}
 	return code, nil
 }

@@ -36,8 +36,6 @@ type State struct {
 	// CgroupView is the creator's view of cgroups, against which a
 	// relative CgroupsPath was resolved.
 	CgroupView *cgroups.View `json:"cgroupView,omitempty"`
-	// Stopped is set once the runtime has seen the init exit.
-	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Runtime keeps container state under one root directory.
@@ -140,7 +138,7 @@ func (r *Runtime) State(id string) (*State, error) {
 
 func (r *Runtime) status(st *State) specs.ContainerState {
 	switch {
-	case st.Stopped || !alive(st.Pid, st.StartTime):
+	case !alive(st.Pid, st.StartTime):
 		return specs.StateStopped
 	case fileExists(r.fifoPath(st.ID)):
 		return specs.StateCreated
@@ -148,19 +146,6 @@ func (r *Runtime) status(st *State) specs.ContainerState {
 		return StatePaused
 	}
 	return specs.StateRunning
-}
-
-// markStopped records that the init has exited, when its state remains.
-func (r *Runtime) markStopped(id string) {
-	unlock, err := r.lock(id)
-	if err != nil {
-		return
-	}
-	defer unlock()
-	if st, err := r.State(id); err == nil {
-		st.Stopped = true
-		r.save(st)
-	}
 }
 
 // List returns the ids of every container with a state directory.
