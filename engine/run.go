@@ -76,8 +76,23 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 			err = rmErr
 		}
 		slog.Debug("container removed", "container", c.ID, "took", time.Since(start))
+	} else if endErr := e.recordEnd(c); endErr != nil {
+		err = endErr
 	}
 	return code, err
+}
+
+// recordEnd releases the network of a container that stays after its
+// exit and records how it ended.
+func (e *Engine) recordEnd(c *Container) error {
+	if err := e.net.Detach(c.ID); err != nil {
+		return err
+	}
+	// A `husk rm -f` from elsewhere may have removed the container.
+	if _, err := os.Stat(e.containerDir(c.ID)); err != nil {
+		return nil
+	}
+	return e.saveRecord(c)
 }
 
 // resolveImage finds the image in the store, importing an oci:DIR[:REF]
@@ -200,9 +215,6 @@ func (e *Engine) wait(c *Container, ctr *runtime.Process, term *console.Terminal
 	code, err := ctr.Wait()
 	fwd.stop()
 	<-copied
-	if detachErr := e.net.Detach(c.ID); detachErr != nil && err == nil {
-		err = detachErr
-	}
 	if sig := fwd.killedBy(); sig != 0 {
 		code = 128 + int(sig)
 	}
@@ -212,15 +224,6 @@ func (e *Engine) wait(c *Container, ctr *runtime.Process, term *console.Terminal
 
 	now := time.Now().UTC()
 	c.Finished, c.ExitCode = &now, &code
-	if c.AutoRemove {
-		return code, err // removed next; Run records the end if that fails
-	}
-	// A `husk rm -f` from elsewhere may have removed the container.
-	if _, statErr := os.Stat(e.containerDir(c.ID)); statErr == nil {
-		if saveErr := e.saveRecord(c); saveErr != nil && err == nil {
-			err = saveErr
-		}
-	}
 	return code, err
 }
 
