@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -92,11 +91,8 @@ func (e *Engine) joinNetworkOf(ref string, spec *specs.Spec) error {
 	}
 	if att, err := e.net.Get(other.ID); err == nil {
 		bindEtc(spec, att.Files)
-	} else if hosts := filepath.Join(e.containerDir(other.ID), "hosts"); fileExists(hosts) {
-		// A --network none container keeps its files in its own dir.
-		dir := e.containerDir(other.ID)
-		bindEtc(spec, network.Files{Hosts: hosts, ResolvConf: filepath.Join(dir, "resolv.conf"),
-			Hostname: filepath.Join(dir, "hostname")})
+	} else if files := network.FilesIn(e.containerDir(other.ID)); fileExists(files.Hosts) {
+		bindEtc(spec, files) // a --network none container keeps its files in its own dir
 	}
 	return nil
 }

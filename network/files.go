@@ -31,28 +31,16 @@ type Files struct {
 // usable, /etc/hostname. Such a container holds no address, veth or rule,
 // so it needs no lease, and Detach and GC have nothing to do for it.
 func (m *Manager) WriteFiles(dir string, c Container) (Files, error) {
-	resolv, err := m.hostResolvConf()
-	if err != nil {
-		return Files{}, err
-	}
-	f := Files{Hosts: dir + "/hosts", ResolvConf: dir + "/resolv.conf", Hostname: dir + "/hostname"}
-	self := hostEntry{netip.AddrFrom4([4]byte{127, 0, 1, 1}), []string{c.Hostname, c.Name}}
-	for path, data := range map[string][]byte{
-		f.ResolvConf: resolv,
-		f.Hostname:   []byte(c.Hostname + "\n"),
-		f.Hosts:      renderHosts("", self, netip.Addr{}, nil),
-	} {
-		if err := writeInPlace(path, data); err != nil {
-			return Files{}, err
-		}
-	}
-	return f, nil
+	f := FilesIn(dir)
+	return f, m.writeSet(f, &lease{ContainerID: c.ID, Name: c.Name, Hostname: c.Hostname}, nil, nil)
 }
 
-func (m *Manager) files(id string) Files {
-	dir := m.path("containers", id)
+// FilesIn names the files of a container kept in dir.
+func FilesIn(dir string) Files {
 	return Files{Hosts: dir + "/hosts", ResolvConf: dir + "/resolv.conf", Hostname: dir + "/hostname"}
 }
+
+func (m *Manager) files(id string) Files { return FilesIn(m.path("containers", id)) }
 
 // hostEntry is one line of a hosts file: an address and its names.
 type hostEntry struct {
@@ -196,31 +184,40 @@ func (m *Manager) writeFiles(l *lease, n *Network, peers []*lease) error {
 	if err := m.mkFilesDir(l.ContainerID); err != nil {
 		return err
 	}
+	return m.writeSet(m.files(l.ContainerID), l, n, peers)
+}
+
+// writeSet writes the three files of l into f.
+func (m *Manager) writeSet(f Files, l *lease, n *Network, peers []*lease) error {
 	resolv, err := m.hostResolvConf()
 	if err != nil {
 		return err
 	}
-	f := m.files(l.ContainerID)
 	if err := writeInPlace(f.ResolvConf, resolv); err != nil {
 		return err
 	}
 	if err := writeInPlace(f.Hostname, []byte(l.Hostname+"\n")); err != nil {
 		return err
 	}
-	return m.writeHosts(l, n, peers)
+	return writeInPlace(f.Hosts, hostsOf(l, n, peers))
 }
 
-// writeHosts brings a container's hosts file up to date. n is nil for a
-// container not attached, whose hostname then resolves to 127.0.1.1 as on
-// a Debian host; peers are the containers on n, listed by name when n is
-// a user network.
+// writeHosts brings a container's hosts file up to date.
 func (m *Manager) writeHosts(l *lease, n *Network, peers []*lease) error {
 	if err := m.mkFilesDir(l.ContainerID); err != nil {
 		return err
 	}
+	return writeInPlace(m.files(l.ContainerID).Hosts, hostsOf(l, n, peers))
+}
+
+// hostsOf renders a container's hosts file. n is nil for a container not
+// attached, whose hostname then resolves to 127.0.1.1 as on a Debian
+// host; peers are the containers on n, listed by name when n is a user
+// network.
+func hostsOf(l *lease, n *Network, peers []*lease) []byte {
 	self := hostEntry{netip.AddrFrom4([4]byte{127, 0, 1, 1}), []string{l.Hostname, l.Name}}
 	if n == nil {
-		return writeInPlace(m.files(l.ContainerID).Hosts, renderHosts("", self, netip.Addr{}, nil))
+		return renderHosts("", self, netip.Addr{}, nil)
 	}
 	self.addr = l.Address.Addr()
 	var entries []hostEntry
@@ -229,7 +226,7 @@ func (m *Manager) writeHosts(l *lease, n *Network, peers []*lease) error {
 			entries = append(entries, hostEntry{p.Address.Addr(), []string{p.Name}})
 		}
 	}
-	return writeInPlace(m.files(l.ContainerID).Hosts, renderHosts(n.Name, self, n.Gateway, entries))
+	return renderHosts(n.Name, self, n.Gateway, entries)
 }
 
 func (m *Manager) mkFilesDir(id string) error {
