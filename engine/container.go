@@ -68,6 +68,24 @@ func (e *Engine) saveRecord(c *Container) error {
 }
 
 func (e *Engine) loadRecord(id string) (*Container, error) {
+	c, err := e.readRecord(id)
+	if err != nil {
+		return nil, err
+	}
+	c.Status = "created"
+	if st, err := e.runtime.State(id); err == nil {
+		c.Status, c.Pid = string(st.Status), st.Pid
+		if st.Status == specs.StateStopped {
+			c.Status, c.Pid = "exited", 0
+		}
+	} else if c.Finished != nil {
+		c.Status = "exited"
+	}
+	return c, nil
+}
+
+// readRecord decodes a container's record, without its status.
+func (e *Engine) readRecord(id string) (*Container, error) {
 	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "container.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("container %q: %w", id, ErrNoContainer)
@@ -79,21 +97,22 @@ func (e *Engine) loadRecord(id string) (*Container, error) {
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("decode record of container %s: %w", ShortID(id), err)
 	}
-
-	c.Status = "created"
-	if st, err := e.runtime.State(id); err == nil {
-		c.Status, c.Pid = string(st.Status), st.Pid
-		if st.Status == specs.StateStopped {
-			c.Status, c.Pid = "exited", 0
-		}
-	} else if c.Finished != nil {
-		c.Status = "exited"
-	}
 	return &c, nil
 }
 
 // List returns every container, newest first.
 func (e *Engine) List() ([]*Container, error) {
+	out, err := e.each(e.loadRecord)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// each loads every container with load; half-created ones, whose record
+// is missing or torn, are left out (their creator removes them).
+func (e *Engine) each(load func(id string) (*Container, error)) ([]*Container, error) {
 	entries, err := os.ReadDir(filepath.Join(e.root, "containers"))
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -103,13 +122,10 @@ func (e *Engine) List() ([]*Container, error) {
 		if !ent.IsDir() {
 			continue
 		}
-		c, err := e.loadRecord(ent.Name())
-		if err != nil {
-			continue // half-created: not listed, removed by its creator
+		if c, err := load(ent.Name()); err == nil {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
 	return out, nil
 }
 
@@ -188,7 +204,7 @@ func (e *Engine) reapAutoRemoved() {
 
 // nameInUse reports whether a container already has name.
 func (e *Engine) nameInUse(name string) (bool, error) {
-	all, err := e.List()
+	all, err := e.each(e.readRecord) // names only: no runtime state to read
 	if err != nil {
 		return false, err
 	}
