@@ -33,8 +33,8 @@ func (m *Manager) Detach(containerID string) error {
 		return err
 	}
 	slog.Debug("detached", "container", containerID, "network", l.Network)
-	if l.Network == NoNetwork && released == 0 {
-		return nil // it held no veth, address or rule: the host has nothing to change
+	if !l.attached() && released == 0 {
+		return nil // it held no address, veth or rule: the host has nothing to change
 	}
 	return m.sync(without(leases, containerID))
 }
