@@ -121,31 +121,14 @@ func Apply(c *specs.LinuxCapabilities) error {
 	if c == nil {
 		return nil
 	}
-	last, err := LastCap()
+	m, err := MasksOf(c)
 	if err != nil {
 		return err
 	}
-	var sets [4][]int
-	for i, s := range []struct {
-		name  string
-		names []string
-	}{
-		{"effective", c.Effective},
-		{"permitted", c.Permitted},
-		{"inheritable", c.Inheritable},
-		{"ambient", c.Ambient},
-	} {
-		nums, err := Parse(s.names)
-		if err != nil {
-			return fmt.Errorf("parse %s capabilities: %w", s.name, err)
-		}
-		sets[i] = supported(nums, last)
+	if err := capset(m.Effective, m.Permitted, m.Inheritable); err != nil {
+		return capsetError(err, m.Effective|m.Permitted)
 	}
-	eff, prm, inh := mask(sets[0]), mask(sets[1]), mask(sets[2])
-	if err := capset(eff, prm, inh); err != nil {
-		return capsetError(err, eff|prm)
-	}
-	return setAmbient(sets[3])
+	return setAmbient(m.Ambient)
 }
 
 // capset sets the three sets of the calling thread (pid 0 in the header)
