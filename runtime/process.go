@@ -59,10 +59,7 @@ func prepareProcess(cfg *initConfig) (*userProcess, error) {
 		}
 	}
 
-	cwd := p.spec.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
+	cwd := workdir(p.spec)
 	// As Docker does, a working directory the image lacks is created.
 	if err := os.MkdirAll(cwd, 0o755); err != nil {
 		return nil, step("cwd", fmt.Errorf("create working directory %q: %w", cwd, err))
@@ -139,20 +136,33 @@ var rlimitByName = map[string]int{
 	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
-// lookPath finds file in the PATH of env, inside the container.
-func lookPath(file string, env []string) (string, error) {
-	if strings.Contains(file, "/") {
-		return file, checkExecutable(file)
+// workdir is the process's working directory, "/" when the spec has none.
+func workdir(p *specs.Process) string {
+	if p.Cwd == "" {
+		return "/"
 	}
+	return p.Cwd
+}
 
+// searchPath is the PATH of env, or defaultPath without one.
+func searchPath(env []string) string {
 	path := defaultPath
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v
 		}
 	}
+	return path
+}
+
+// lookPath finds file in the PATH of env, inside the container.
+func lookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, checkExecutable(file)
+	}
+
 	var firstErr error
-	for _, dir := range filepath.SplitList(path) {
+	for _, dir := range filepath.SplitList(searchPath(env)) {
 		if dir == "" {
 			dir = "."
 		}

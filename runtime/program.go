@@ -86,23 +86,25 @@ func buildProgram(cfg *initConfig) (*cinit.Program, error) {
 		p.Add(cinit.OpStep, "loopback")
 		p.Add(cinit.OpLoopback)
 	}
-	u, err := addProcess(p, cfg)
+	u, env, err := addProcess(p, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := addExec(p, cfg, u); err != nil {
+	if err := addExec(p, cfg, u, env); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// addProcess adds prepareProcess's steps and returns the user.
-func addProcess(p *cinit.Program, cfg *initConfig) (user.User, error) {
+// addProcess adds prepareProcess's steps and returns the user and the
+// process's environment.
+func addProcess(p *cinit.Program, cfg *initConfig) (user.User, []string, error) {
 	proc := cfg.Spec.Process
 	u, err := resolveUserOutside(cfg)
 	if err != nil {
-		return user.User{}, &stepError{step: "user", err: err}
+		return user.User{}, nil, &stepError{step: "user", err: err}
 	}
+	env := withHome(proc.Env, u.Home)
 	p.Add(cinit.OpStep, "rlimits")
 	for _, r := range proc.Rlimits {
 		p.Add(cinit.OpRlimit, strconv.Itoa(rlimitByName[r.Type]), cinit.Num(r.Soft), cinit.Num(r.Hard))
@@ -111,21 +113,11 @@ func addProcess(p *cinit.Program, cfg *initConfig) (user.User, error) {
 		p.Add(cinit.OpStep, "oom_score_adj")
 		p.Add(cinit.OpWrite, "/proc/self/oom_score_adj", strconv.Itoa(*proc.OOMScoreAdj))
 	}
-	cwd := proc.Cwd
-	if cwd == "" {
-		cwd = "/"
-	}
 	p.Add(cinit.OpStep, "cwd")
-	p.Add(cinit.OpCwd, cwd)
+	p.Add(cinit.OpCwd, workdir(proc))
 
-	path := defaultPath
-	for _, kv := range withHome(proc.Env, u.Home) {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
 	p.Add(cinit.OpStep, "exec")
-	p.Add(cinit.OpLookup, proc.Args[0], path)
+	p.Add(cinit.OpLookup, proc.Args[0], searchPath(env))
 
 	p.Add(cinit.OpStep, "wait for start")
 	switch {
@@ -135,11 +127,11 @@ func addProcess(p *cinit.Program, cfg *initConfig) (user.User, error) {
 		p.Add(cinit.OpStep, "exec fifo")
 		p.Add(cinit.OpWaitFifo, strconv.Itoa(cfg.ExecFifo))
 	}
-	return u, nil
+	return u, env, nil
 }
 
 // addExec adds the steps of userProcess.exec, in its order.
-func addExec(p *cinit.Program, cfg *initConfig, u user.User) error {
+func addExec(p *cinit.Program, cfg *initConfig, u user.User, env []string) error {
 	proc := cfg.Spec.Process
 	var masks capabilities.Masks
 	if proc.Capabilities != nil {
@@ -177,7 +169,7 @@ func addExec(p *cinit.Program, cfg *initConfig, u user.User) error {
 	}
 	p.Add(cinit.OpStep, "exec")
 	args := []string{strconv.Itoa(len(proc.Args))}
-	args = append(append(args, proc.Args...), withHome(proc.Env, u.Home)...)
+	args = append(append(args, proc.Args...), env...)
 	p.Add(cinit.OpExec, args...)
 	return nil
 }
