@@ -24,34 +24,27 @@ import (
 // one open file; on failure it returns the index of the value refused.
 func writeEach(dir, name string, values []string) (int, error) {
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("write %q to %q: %w", values[0], path, unwrapPath(err))
 	}
-	defer f.Close()
 	for i, v := range values {
 		slog.Debug("cgroup write", "path", path, "value", v)
 		if _, err := f.WriteString(v); err != nil {
+			f.Close()
 			return i, fmt.Errorf("write %q to %q: %w", v, path, unwrapPath(err))
 		}
+	}
+	if err := f.Close(); err != nil {
+		last := len(values) - 1
+		return last, fmt.Errorf("write %q to %q: %w", values[last], path, unwrapPath(err))
 	}
 	return 0, nil
 }
 
 func writeFile(dir, name, value string) error {
-	path := filepath.Join(dir, name)
-	slog.Debug("cgroup write", "path", path, "value", value)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0)
-	if err == nil {
-		_, err = f.WriteString(value)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("write %q to %q: %w", value, path, unwrapPath(err))
-	}
-	return nil
+	_, err := writeEach(dir, name, []string{value})
+	return err
 }
 
 // unwrapPath drops an *fs.PathError layer whose path the caller's message
