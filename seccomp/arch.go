@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"sync"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -22,17 +24,19 @@ type arch struct {
 	audit uint32 // seccomp_data.arch of its syscalls
 	// wide is true where syscall arguments are 64 bits. On a 32-bit ABI
 	// only the low half of seccomp_data.args[i] carries the argument.
-	wide  bool
-	table map[string]uint32 // syscall numbers, from zsyscalls.go
+	wide bool
+	// table returns the syscall numbers (zsyscalls.go), built on first
+	// use: most husk processes never compile a filter.
+	table func() map[string]uint32
 }
 
 // arches lists every architecture this package has syscall tables for.
 // All are little-endian, which the argument offsets rely on.
 var arches = []*arch{
-	{name: specs.ArchX86_64, audit: auditArchX86_64, wide: true, table: sysX86_64},
-	{name: specs.ArchX86, audit: auditArchI386, wide: false, table: sysX86},
-	{name: specs.ArchX32, audit: auditArchX86_64, wide: true, table: sysX32},
-	{name: specs.ArchAARCH64, audit: auditArchAArch64, wide: true, table: sysAArch64},
+	{name: specs.ArchX86_64, audit: auditArchX86_64, wide: true, table: sync.OnceValue(sysX86_64)},
+	{name: specs.ArchX86, audit: auditArchI386, wide: false, table: sync.OnceValue(sysX86)},
+	{name: specs.ArchX32, audit: auditArchX86_64, wide: true, table: sync.OnceValue(sysX32)},
+	{name: specs.ArchAARCH64, audit: auditArchAArch64, wide: true, table: sync.OnceValue(sysAArch64)},
 }
 
 // lookupArch returns the arch named by an SCMP_ARCH_* string, or nil.

@@ -66,7 +66,7 @@ func TestAssemblerErrors(t *testing.T) {
 // of syscalls with distinct verdicts and argument chains, so that jeq
 // chunks and chain jumps span more than 255 instructions.
 func TestLongJumps(t *testing.T) {
-	names := sortedNames(sysX86_64)
+	names := sortedNames(sysX86_64())
 	// x86_64 and x86: with x32 too the program would pass 4096 instructions.
 	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86}}
 	wantFor := map[string]func(arg uint64) uint32{}
@@ -121,7 +121,7 @@ func TestLongJumps(t *testing.T) {
 	t.Logf("%d syscalls: %d instructions, %d of them BPF_JA", len(names), len(p.Filter), jas)
 	for _, ar := range []specs.Arch{specs.ArchX86_64, specs.ArchX86} {
 		a := lookupArch(ar)
-		for name, nr := range a.table {
+		for name, nr := range a.table() {
 			f, ok := wantFor[name]
 			if !ok {
 				f = func(uint64) uint32 { return retAllow }

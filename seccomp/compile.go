@@ -109,7 +109,7 @@ func planArch(a *arch, names []string, byName map[string][]rule, defRet uint32,
 	// share a number (aliases) keep their profile order.
 	keys := make([]uint64, 0, len(names))
 	for i, n := range names {
-		nr, ok := a.table[n]
+		nr, ok := a.table()[n]
 		if !ok {
 			continue // libseccomp too skips a name the arch does not have
 		}

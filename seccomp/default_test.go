@@ -22,7 +22,7 @@ func TestDefaultProfile(t *testing.T) {
 		a := lookupArch(ar)
 		check := func(name string, args [6]uint64, want uint32) {
 			t.Helper()
-			nr, ok := a.table[name]
+			nr, ok := a.table()[name]
 			if !ok {
 				return
 			}

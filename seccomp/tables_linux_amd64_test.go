@@ -25,7 +25,7 @@ func TestTablesMatchXSys(t *testing.T) {
 		"open_tree_attr": unix.SYS_OPEN_TREE_ATTR, "file_getattr": unix.SYS_FILE_GETATTR,
 		"file_setattr": unix.SYS_FILE_SETATTR, "listns": unix.SYS_LISTNS,
 	} {
-		if got, ok := sysX86_64[name]; !ok || got != want {
+		if got, ok := sysX86_64()[name]; !ok || got != want {
 			t.Errorf("x86_64 %s = %d (present %v), x/sys says %d", name, got, ok, want)
 		}
 	}

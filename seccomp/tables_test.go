@@ -37,7 +37,7 @@ func TestTables(t *testing.T) {
 			"arch_specific_syscall", "clock_gettime64"}},
 	}
 	for _, c := range cases {
-		table := lookupArch(c.arch).table
+		table := lookupArch(c.arch).table()
 		for name, want := range c.nums {
 			if got, ok := table[name]; !ok || got != want {
 				t.Errorf("%s %s = %d (present %v), want %d", c.arch, name, got, ok, want)

@@ -119,7 +119,7 @@ func compileOn(t *testing.T, p *specs.LinuxSeccomp) *Program {
 // nr returns the number of a syscall on arch a, failing when it has none.
 func nr(t *testing.T, a specs.Arch, name string) uint32 {
 	t.Helper()
-	n, ok := lookupArch(a).table[name]
+	n, ok := lookupArch(a).table()[name]
 	if !ok {
 		t.Fatalf("%s has no syscall %q", a, name)
 	}

@@ -165,9 +165,12 @@ func render(tables []*table, version string) ([]byte, error) {
 			names = append(names, n)
 		}
 		sort.Slice(names, func(i, j int) bool { return t.nums[names[i]] < t.nums[names[j]] })
+		// A function, not a map variable: a package-level map literal
+		// is built by the package's init in every husk process, while
+		// only a seccomp compile needs a table (arch.go caches it).
 		fmt.Fprintf(&b, "\n// %s maps syscall names to numbers for %s (%s).\n",
 			t.goName, t.arch, filepath.Base(t.header))
-		fmt.Fprintf(&b, "var %s = map[string]uint32{\n", t.goName)
+		fmt.Fprintf(&b, "func %s() map[string]uint32 {\n\treturn map[string]uint32{\n", t.goName)
 		for _, n := range names {
 			if t.base != 0 {
 				fmt.Fprintf(&b, "\t%q: x32Bit + %d,\n", n, t.nums[n]-t.base)
@@ -175,7 +178,7 @@ func render(tables []*table, version string) ([]byte, error) {
 				fmt.Fprintf(&b, "\t%q: %d,\n", n, t.nums[n])
 			}
 		}
-		b.WriteString("}\n")
+		b.WriteString("}\n}\n")
 	}
 	return format.Source(b.Bytes())
 }
