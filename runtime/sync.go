@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,7 +95,32 @@ func (s *syncSocket) recv() (message, []int, error) {
 	if err := json.Unmarshal(buf[:n], &m); err != nil {
 		return message{}, nil, fmt.Errorf("decode sync message: %w", err)
 	}
+	m.Error = errnoWords(m.Error)
 	return m, fds, nil
+}
+
+// errnoWords puts words in place of the error numbers in a message from
+// the C code (runtime/cinit, namespaces/nsenter), which marks number N as
+// "\x01N\x02": Go's words for it, so both inits word an error alike
+// whatever libc husk is linked with.
+func errnoWords(msg string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(msg, '\x01')
+		j := strings.IndexByte(msg[i+1:], '\x02')
+		if i < 0 || j < 0 {
+			break
+		}
+		n, err := strconv.Atoi(msg[i+1 : i+1+j])
+		if err != nil {
+			break
+		}
+		b.WriteString(msg[:i])
+		b.WriteString(syscall.Errno(n).Error())
+		msg = msg[i+1+j+1:]
+	}
+	b.WriteString(msg)
+	return b.String()
 }
 
 // peekSize returns the size of the next packet without consuming it, so a

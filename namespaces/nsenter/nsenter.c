@@ -33,7 +33,8 @@ static void send_json(const char *json, int len)
 }
 
 // fail reports what failed, with its path and errno, and exits. The path
-// comes from a container spec, so it is escaped for JSON.
+// comes from a container spec, so it is escaped for JSON; the error
+// number is marked for the parent to word (errnoWords in runtime/sync.go).
 static void fail(const char *what, const char *path, int err)
 {
 	char esc[2 * PATH_MAX], buf[3 * PATH_MAX];
@@ -46,8 +47,8 @@ static void fail(const char *what, const char *path, int err)
 	}
 	esc[n] = '\0';
 	n = snprintf(buf, sizeof(buf),
-		     "{\"type\":\"error\",\"step\":\"nsenter\",\"error\":\"%s %s: %s\"}",
-		     what, esc, strerror(err));
+		     "{\"type\":\"error\",\"step\":\"nsenter\",\"error\":\"%s %s: \\u0001%d\\u0002\"}",
+		     what, esc, err);
 	send_json(buf, n);
 	_exit(1);
 }

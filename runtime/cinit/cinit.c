@@ -39,6 +39,9 @@
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_IN_ROOT 0x10
 #endif
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x1
+#endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
@@ -67,15 +70,17 @@ static char exec_path[PATH_MAX];
 
 // ---- reporting ---------------------------------------------------------
 
-// errstr is strerror in the Go init's words: "permission denied".
+// errstr stands for error number err in a message: the parent puts Go's
+// words in its place (errnoWords in runtime/sync.go), so the C and the Go
+// init word an error alike, whichever libc's strerror husk links.
 static const char *errstr(int err)
 {
-	static char buf[128];
+	static char buf[4][16];
+	static int next;
+	char *s = buf[next++ % 4];
 
-	snprintf(buf, sizeof(buf), "%s", strerror(err));
-	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-		buf[0] += 'a' - 'A';
-	return buf;
+	snprintf(s, sizeof(buf[0]), "\x01%d\x02", err);
+	return s;
 }
 
 static void send_packet(const char *buf, int len)
