@@ -269,9 +269,30 @@ func (p *initProcess) handshake(l launch) error {
 		return fmt.Errorf("encode init config: %w", err)
 	}
 	if err := p.sock.send(message{Type: msgConfig, Config: raw}); err != nil {
-		return err
+		return p.whyGone(err)
 	}
 	return p.setUpAndReport(l)
+}
+
+// whyGone explains a failed send: when the process closed its end (its C
+// constructor failed before it read anything), the error it reported, or
+// how it exited, says more than the broken pipe.
+func (p *initProcess) whyGone(sendErr error) error {
+	if !errors.Is(sendErr, unix.EPIPE) {
+		return sendErr
+	}
+	for {
+		m, _, err := p.sock.recv()
+		if errors.Is(err, io.EOF) {
+			return p.diedEarly()
+		}
+		if err != nil {
+			return sendErr
+		}
+		if m.Type == msgError {
+			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+		}
+	}
 }
 
 // setUpAndReport runs l.whileSetUp, then reads the process's reports.

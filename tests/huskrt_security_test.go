@@ -157,6 +157,29 @@ func TestHuskrtJoinNamespaceByPath(t *testing.T) {
 	}
 }
 
+// TestHuskrtJoinNotANamespace checks the error of a namespace path that
+// is a plain file: the C constructor that joins namespaces (nsenter)
+// fails, and the error is one line naming the path, in Go's words.
+func TestHuskrtJoinNotANamespace(t *testing.T) {
+	b := newBundle(t, "true")
+	file := filepath.Join(t.TempDir(), "not-a-namespace")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, ns := range b.spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			b.spec.Linux.Namespaces[i].Path = file
+		}
+	}
+	b.write()
+	r := b.rt("run", "lost")
+	want := "setns " + file + ": invalid argument"
+	if r.code == 0 || !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q: want a failure whose one line says %q", r.code, r.stderr, want)
+	}
+	t.Logf("huskrt said: %s", strings.TrimSpace(r.stderr))
+}
+
 // TestHuskrtPersonalityAndOOMScore checks linux.personality (uname -m
 // says i686 under LINUX32) and process.oomScoreAdj.
 func TestHuskrtPersonalityAndOOMScore(t *testing.T) {
