@@ -111,15 +111,16 @@ func (e *Engine) attach(c *Container, plan *netPlan, ctr *runtime.Process, hostn
 	return err
 }
 
+// etcFiles are the files bindEtc mounts over, in the order of its sources.
+var etcFiles = []string{"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"}
+
 // bindEtc bind-mounts the generated files over the image's.
 func bindEtc(spec *specs.Spec, f network.Files) {
-	for _, m := range []struct{ dst, src string }{
-		{"/etc/hosts", f.Hosts}, {"/etc/resolv.conf", f.ResolvConf}, {"/etc/hostname", f.Hostname},
-	} {
-		if m.src == "" {
+	for i, src := range []string{f.Hosts, f.ResolvConf, f.Hostname} {
+		if src == "" {
 			continue
 		}
-		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: m.dst, Type: "bind", Source: m.src,
+		spec.Mounts = append(spec.Mounts, specs.Mount{Destination: etcFiles[i], Type: "bind", Source: src,
 			Options: []string{"rbind", "rprivate"}})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -14,6 +15,7 @@ import (
 
 	"husk/console"
 	"husk/image"
+	"husk/rootfs"
 	"husk/runtime"
 )
 
@@ -149,7 +151,16 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	if err != nil {
 		return 0, err
 	}
-	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
+	targets, err := e.Images.MountTargets(img, mountTargets())
+	if err != nil {
+		// The init makes the targets in the container's upper dir then.
+		slog.Debug("no mount targets layer", "error", err)
+	}
+	var above []string
+	if targets != "" {
+		above = append(above, targets)
+	}
+	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), above...)
 	if o.Remove {
 		// The upper dir goes with the container, so overlay need not sync
 		// it: without "volatile", unmounting the rootfs when the container
@@ -235,4 +246,27 @@ func exitCodeOf(err error) int {
 		return ie.Exit
 	}
 	return 125
+}
+
+// mountTargets are where every container of husk run has a mount on its
+// overlay rootfs: the default mounts not inside another one (/proc, /dev,
+// /sys) and the /etc files bindEtc mounts. The image store makes those an
+// image lacks once per image (image.Store.MountTargets) rather than the
+// init in each container's upper dir.
+func mountTargets() []image.Target {
+	defaults := rootfs.DefaultMounts()
+	var targets []image.Target
+	for _, m := range defaults {
+		nested := false
+		for _, o := range defaults {
+			nested = nested || strings.HasPrefix(m.Destination, o.Destination+"/")
+		}
+		if !nested {
+			targets = append(targets, image.Target{Path: m.Destination, Dir: true})
+		}
+	}
+	for _, f := range etcFiles {
+		targets = append(targets, image.Target{Path: f})
+	}
+	return targets
 }

@@ -1,9 +1,11 @@
 package image
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -18,7 +20,9 @@ func (s *Store) gc() error {
 	}
 	blobs := map[string]bool{}
 	layers := map[string]bool{}
+	images := map[string]bool{}
 	for _, id := range ids {
+		images[id.Encoded()] = true
 		rec, err := s.loadRecord(id)
 		if err != nil {
 			return fmt.Errorf("collect garbage: %w", err)
@@ -35,7 +39,33 @@ func (s *Store) gc() error {
 	if err := sweep(s.blobDir(), blobs); err != nil {
 		return err
 	}
-	return sweep(s.layersDir(), layers)
+	if err := sweep(s.layersDir(), layers); err != nil {
+		return err
+	}
+	return s.sweepTargets(images)
+}
+
+// sweepTargets removes the mount-target directories (MountTargets) of
+// images that are gone, and half-built ones: with the exclusive lock held,
+// nobody is building one.
+func (s *Store) sweepTargets(images map[string]bool) error {
+	entries, err := os.ReadDir(s.targetsDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("collect garbage: %w", err)
+	}
+	for _, e := range entries {
+		image, _, _ := strings.Cut(e.Name(), "-")
+		if images[image] {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.targetsDir(), e.Name())); err != nil {
+			return fmt.Errorf("collect garbage: %w", err)
+		}
+	}
+	return nil
 }
 
 // sweep removes the entries of dir named as a sha256 hex digest that are

@@ -55,9 +55,9 @@ func writeTree(t *testing.T, files map[string]string) string {
 }
 
 // mountOverlay mounts m at a temp dir and unmounts it when t ends.
-func mountOverlay(t *testing.T, s *Store, img *Image, upper, work string) string {
+func mountOverlay(t *testing.T, s *Store, img *Image, upper, work string, above ...string) string {
 	t.Helper()
-	m := s.RootfsMount(img, upper, work)
+	m := s.RootfsMount(img, upper, work, above...)
 	if err := s.CheckMountSize(m); err != nil {
 		t.Fatal(err)
 	}

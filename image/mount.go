@@ -11,15 +11,16 @@ import (
 // RootfsMount describes the overlay mount of img's layers as plain data:
 // Type and Source "overlay", Destination "/", and the options
 // "lowerdir=<top>:...:<bottom>" (overlayfs lists the top layer first),
-// "upperdir=upper" and "workdir=work". With upper == "" the mount is
-// read-only and the last two options are left out; overlayfs then needs at
-// least two lower layers.
+// "upperdir=upper" and "workdir=work". Directories in above are stacked
+// over the image's layers, top first (MountTargets). With upper == "" the
+// mount is read-only and the last two options are left out; overlayfs then
+// needs at least two lower layers.
 //
 // NOTE: mount(2) takes at most one page (4096 bytes on amd64) of option
 // data, about 40 layers with a short store root. The mount is returned even
 // when it is too long; CheckMountSize tells.
-func (s *Store) RootfsMount(img *Image, upper, work string) specs.Mount {
-	lowers := s.lowerDirs(img)
+func (s *Store) RootfsMount(img *Image, upper, work string, above ...string) specs.Mount {
+	lowers := append(append([]string(nil), above...), s.lowerDirs(img)...)
 	opts := []string{"lowerdir=" + strings.Join(lowers, ":")}
 	if upper != "" {
 		opts = append(opts, "upperdir="+upper, "workdir="+work)

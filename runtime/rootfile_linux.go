@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"husk/internal/layers"
 )
 
 // readRootFile reads name (relative, such as "etc/passwd") as the
@@ -22,17 +23,25 @@ func readRootFile(cfg *initConfig, name string) (string, error) {
 	if cfg.RootMount == nil {
 		return readInRoot(cfg.Spec.Root.Path, name)
 	}
-	layers, err := overlayDirs(cfg.RootMount)
+	dirs, err := overlayDirs(cfg.RootMount)
 	if err != nil {
 		return "", err
 	}
-	for _, dir := range layers {
-		data, found, err := readInLayer(dir, name)
-		if found || err != nil {
-			return data, err
-		}
+	e, err := layers.Lookup(dirs, name)
+	if errors.Is(err, layers.ErrBlocked) {
+		return "", errUserFiles
 	}
-	return "", nil
+	if err != nil || e == nil {
+		return "", err
+	}
+	if e.Stat.Mode&unix.S_IFMT != unix.S_IFREG {
+		return "", errUserFiles
+	}
+	fd, err := unix.Open(e.Path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return "", fmt.Errorf("read /%s from image layer: %w", name, err)
+	}
+	return readFD(fd, name)
 }
 
 // readInRoot reads name in root with symlinks resolved inside root.
@@ -52,49 +61,6 @@ func readInRoot(root, name string) (string, error) {
 		return "", fmt.Errorf("open /%s in rootfs: %w", name, err)
 	}
 	return readFD(fd, name)
-}
-
-// readInLayer looks for name in one overlay layer. found is true when
-// the layer decides: it holds the file, or hides it (a whiteout, or an
-// opaque or whited-out parent).
-func readInLayer(dir, name string) (data string, found bool, err error) {
-	parts := strings.Split(name, "/")
-	for i := range parts {
-		p := filepath.Join(dir, filepath.Join(parts[:i+1]...))
-		var st unix.Stat_t
-		if err := unix.Lstat(p, &st); errors.Is(err, unix.ENOENT) {
-			return "", false, nil
-		} else if err != nil {
-			return "", true, fmt.Errorf("read /%s from image layer: %w", name, err)
-		}
-		switch {
-		case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0:
-			return "", true, nil // a whiteout
-		case i < len(parts)-1 && st.Mode&unix.S_IFMT != unix.S_IFDIR:
-			return "", true, errUserFiles
-		case i == len(parts)-1 && st.Mode&unix.S_IFMT != unix.S_IFREG:
-			return "", true, errUserFiles
-		case i < len(parts)-1 && opaque(p) && !exists(filepath.Join(dir, name)):
-			return "", true, nil
-		}
-	}
-	fd, err := unix.Open(filepath.Join(dir, name), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		return "", true, fmt.Errorf("read /%s from image layer: %w", name, err)
-	}
-	data, err = readFD(fd, name)
-	return data, true, err
-}
-
-func opaque(dir string) bool {
-	buf := make([]byte, 1)
-	n, err := unix.Lgetxattr(dir, "trusted.overlay.opaque", buf)
-	return err == nil && n == 1 && buf[0] == 'y'
-}
-
-func exists(path string) bool {
-	var st unix.Stat_t
-	return unix.Lstat(path, &st) == nil
 }
 
 func readFD(fd int, name string) (string, error) {

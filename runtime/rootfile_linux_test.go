@@ -13,10 +13,10 @@ import (
 	"husk/rootfs"
 )
 
-// layers makes overlay layer dirs, top first, from path -> content maps;
+// makeLayers makes overlay layer dirs, top first, from path -> content maps;
 // content "WHITEOUT" makes an overlay whiteout, "OPAQUE" an opaque dir,
 // "->target" a symlink.
-func layers(t *testing.T, specs ...map[string]string) []string {
+func makeLayers(t *testing.T, specs ...map[string]string) []string {
 	t.Helper()
 	var dirs []string
 	for _, files := range specs {
@@ -75,7 +75,7 @@ func TestReadRootFileLayers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := readRootFile(overlayCfg(layers(t, c.layers...)), "etc/passwd")
+			got, err := readRootFile(overlayCfg(makeLayers(t, c.layers...)), "etc/passwd")
 			if c.needsGo {
 				if !errors.Is(err, rootfs.ErrNeedsGoInit) {
 					t.Fatalf("got %q, %v; want the Go init to read it", got, err)
