@@ -198,7 +198,9 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
 		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
-		Foreground: true, KillWithParent: true,
+		// husk starts, waits for and removes the container here, and has
+		// no exec: no later command reads a copy of the spec.
+		Foreground: true, KillWithParent: true, NoSpecCopy: true,
 	})
 	if err != nil {
 		return exitCodeOf(err), err
