@@ -11,7 +11,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"husk/cgroups"
 	"husk/internal/fsutil"
 	"husk/namespaces"
 )
@@ -100,6 +99,17 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	if o.Spec.Linux.Seccomp != nil {
 		compiled = startSeccomp(o.Spec.Linux.Seccomp)
 	}
+	l, fifo, err := r.launchFor(o, st)
+	if err != nil {
+		return nil, err
+	}
+	if fifo != nil {
+		defer fifo.Close()
+	}
+	l.cfg.seccomp = compiled
+	l.whileSetUp = func(pid int) error { return r.persist(o, st, pid) }
+	planned := planInit(l)
+
 	start := time.Now()
 	cg, cgPath, err := r.setupCgroup(st, o.Spec)
 	if err != nil {
@@ -112,17 +122,9 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 			cg.Destroy()
 		}
 	}()
+	joinCgroup(&l, cg)
 
-	l, fifo, err := r.launchFor(o, st, cg)
-	if err != nil {
-		return nil, err
-	}
-	l.cfg.seccomp = compiled
-	l.whileSetUp = func(pid int) error { return r.persist(o, st, pid) }
-	if fifo != nil {
-		defer fifo.Close()
-	}
-	init, err := startProcess(l)
+	init, err := startProcess(l, planned)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +143,8 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 }
 
 // launchFor prepares the init's launch: its config, fds, the namespaces it
-// joins, its cgroup and the parent's hooks.
-func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroups.Manager) (launch, *os.File, error) {
+// joins and the parent's hooks; the caller adds its cgroup.
+func (r *Runtime) launchFor(o CreateOptions, st *State) (launch, *os.File, error) {
 	cfg := &initConfig{
 		Spec: o.Spec, ID: o.ID, Bundle: o.Bundle, RootMount: o.RootMount, User: o.User,
 		PreserveFDs: o.PreserveFDs, NoNewKeyring: o.NoNewKeyring, WaitStart: o.Foreground,
@@ -165,7 +167,6 @@ func (r *Runtime) launchFor(o CreateOptions, st *State, cg cgroups.Manager) (lau
 		}
 		return runHooks("createRuntime", h.CreateRuntime, &s)
 	}
-	joinCgroup(&l, cg)
 	if o.Foreground {
 		return l, nil, nil
 	}

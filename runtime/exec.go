@@ -52,7 +52,7 @@ func (r *Runtime) Exec(o ExecOptions) (*Process, error) {
 		join: namespaces.OfProcess(st.Pid, spec.Linux.Namespaces)}
 	joinCgroup(&l, r.loadCgroup(st))
 
-	init, err := startProcess(l)
+	init, err := startProcess(l, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -100,10 +100,49 @@ func programFor(l launch) (*cinit.Program, error) {
 	return prog, nil
 }
 
+// initPlan is the C init's program for a launch, or nil for the Go init.
+type initPlan struct {
+	prog *cinit.Program
+	err  error
+}
+
+// planInit settles what the launch's config says about the clone and
+// starts building its program on another goroutine: the program needs
+// only the spec, so create builds it while it makes the cgroup, which
+// took 0.6 ms of every start after it. Nothing may change l.cfg until
+// startProcess has the plan.
+func planInit(l launch) <-chan initPlan {
+	settle(l)
+	ch := make(chan initPlan, 1)
+	go func() {
+		prog, err := programFor(l)
+		ch <- initPlan{prog, err}
+	}()
+	return ch
+}
+
+// settle fills in the config fields that follow from the launch: the
+// exec fifo's fd number, and whether the process unshares its cgroup
+// namespace itself (see unshareCgroupLater).
+func settle(l launch) {
+	if l.fifo != nil {
+		l.cfg.ExecFifo = 3 + len(l.extra) + 1
+	}
+	l.cfg.UnshareCgroup = unshareCgroupLater(l.cfg)
+}
+
 // startProcess clones the process and hands it its config. It returns once
 // the process has reported msgReady or exec'd; on failure it has been
-// killed and reaped.
-func startProcess(l launch) (*initProcess, error) {
+// killed and reaped. planned is planInit's result for l; nil plans here.
+func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
+	if planned == nil {
+		planned = planInit(l)
+	}
+	plan := <-planned
+	if plan.err != nil {
+		return nil, plan.err
+	}
+	prog := plan.prog
 	cmd, err := processCommand(l)
 	if err != nil {
 		return nil, err
@@ -115,14 +154,7 @@ func startProcess(l launch) (*initProcess, error) {
 	fdSync := 3 + len(l.extra)
 	cmd.ExtraFiles = append(append([]*os.File(nil), l.extra...), child)
 	if l.fifo != nil {
-		l.cfg.ExecFifo = fdSync + 1
 		cmd.ExtraFiles = append(cmd.ExtraFiles, l.fifo)
-	}
-	prog, err := programFor(l)
-	if err != nil {
-		sock.close()
-		child.Close()
-		return nil, err
 	}
 	cmd.Env = []string{envInitFD + "=" + strconv.Itoa(fdSync)}
 	if prog != nil {
@@ -216,7 +248,9 @@ func processCommand(l launch) (*child, error) {
 		Setsid:    true,
 		Pdeathsig: syscall.Signal(l.cfg.Pdeathsig),
 	}
-	unshareCgroupLater(attr, l.cfg)
+	if l.cfg.UnshareCgroup {
+		attr.Cloneflags &^= syscall.CLONE_NEWCGROUP
+	}
 	if !l.cfg.Exec {
 		if err := idMappings(l.cfg.Spec, attr); err != nil {
 			return nil, err
@@ -226,20 +260,20 @@ func processCommand(l launch) (*child, error) {
 		Stdin: l.stdio.Stdin, Stdout: l.stdio.Stdout, Stderr: l.stdio.Stderr}, nil
 }
 
-// unshareCgroupLater moves a new cgroup namespace from the clone to the
-// process itself. The namespace must be rooted at the container's cgroup,
-// and a namespace made by the clone is rooted at the cloning thread's
-// cgroups: on v1 the thread is inside only the v1 hierarchies, and a
-// process joining namespaces is added to its cgroup after the clone. So
-// the process unshares the namespace itself, inside its cgroup. In a new
-// user namespace the kernel refuses that unshare (see the closing notes);
-// the namespace then stays with the clone.
-func unshareCgroupLater(attr *syscall.SysProcAttr, cfg *initConfig) {
-	f := attr.Cloneflags
-	if f&syscall.CLONE_NEWCGROUP != 0 && f&syscall.CLONE_NEWUSER == 0 {
-		attr.Cloneflags &^= syscall.CLONE_NEWCGROUP
-		cfg.UnshareCgroup = true
+// unshareCgroupLater says whether a new cgroup namespace moves from the
+// clone to the process itself. The namespace must be rooted at the
+// container's cgroup, and a namespace made by the clone is rooted at the
+// cloning thread's cgroups: on v1 the thread is inside only the v1
+// hierarchies, and a process joining namespaces is added to its cgroup
+// after the clone. So the process unshares the namespace itself, inside
+// its cgroup. In a new user namespace the kernel refuses that unshare
+// (see the closing notes); the namespace then stays with the clone.
+func unshareCgroupLater(cfg *initConfig) bool {
+	if cfg.Exec || cfg.Spec.Linux == nil {
+		return false
 	}
+	f, err := namespaces.CloneFlags(cfg.Spec.Linux.Namespaces)
+	return err == nil && f&syscall.CLONE_NEWCGROUP != 0 && f&syscall.CLONE_NEWUSER == 0
 }
 
 // handshake joins namespaces, sends the config and reads the process's
