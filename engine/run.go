@@ -197,7 +197,7 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	created := time.Now()
 	ctr, err := e.runtime.Create(runtime.CreateOptions{
 		ID: c.ID, Bundle: dir, Spec: spec, RootMount: &mount, User: user,
-		Stdio:      runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
+		Stdio: runtime.Stdio{Stdin: term.Stdin(), Stdout: o.Stdout, Stderr: o.Stderr},
 		// husk starts, waits for and removes the container here, and has
 		// no exec: no later command reads a copy of the spec.
 		Foreground: true, KillWithParent: true, NoSpecCopy: true,
