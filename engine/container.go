@@ -167,7 +167,21 @@ func (e *Engine) Remove(ref string, force bool) (*Container, error) {
 }
 
 func (e *Engine) remove(id string, force bool) error {
+	// A stopped container's rootfs is unmounted: its overlay dirs, most
+	// of its directories, go while the runtime removes its cgroup and
+	// state. On a disk mounted with discard each directory's removal
+	// waits for IO (~130 us here). The record stays until both are done,
+	// so a husk killed meanwhile leaves it for reapAutoRemoved.
+	overlayGone := make(chan error, 1)
+	if force {
+		overlayGone <- nil // it may still run: the runtime kills it first
+	} else {
+		go func() { overlayGone <- e.removeOverlayDirs(id) }()
+	}
 	err := e.runtime.Delete(id, force)
+	if oerr := <-overlayGone; oerr != nil && err == nil {
+		err = oerr
+	}
 	if err != nil && !errors.Is(err, runtime.ErrNotExist) {
 		return err
 	}
@@ -186,6 +200,16 @@ func (e *Engine) remove(id string, force bool) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// removeOverlayDirs removes the container's overlay upper and work dirs.
+func (e *Engine) removeOverlayDirs(id string) error {
+	for _, sub := range []string{"upper", "work"} {
+		if err := os.RemoveAll(filepath.Join(e.containerDir(id), sub)); err != nil {
+			return fmt.Errorf("remove container %s: %w", ShortID(id), err)
+		}
+	}
+	return nil
 }
 
 // reapAutoRemoved removes --rm containers that have stopped but are still
