@@ -416,3 +416,33 @@ func TestHuskrtExecTTY(t *testing.T) {
 		t.Fatalf("exec'd terminal printed %q", out)
 	}
 }
+
+// TestHuskrtCreatedStdio checks that a created container's stdout and
+// stderr carry only what the container writes. huskrt create hands the
+// init its own stdio and exits; the init later reports its exec to a
+// parent that is gone, and must not print that report instead.
+func TestHuskrtCreatedStdio(t *testing.T) {
+	b := newBundle(t, "sh", "-c", "echo out; echo err >&2")
+	b.write()
+	dir := t.TempDir()
+	stdout, stderr := createFile(t, dir, "stdout"), createFile(t, dir, "stderr")
+	cmd := exec.Command(huskrtBin, "--root", b.root, "create", "--bundle", b.dir, "c1")
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	stdout.Close()
+	stderr.Close()
+	if err != nil {
+		t.Fatalf("huskrt create: %v", err)
+	}
+	b.must("start", "c1")
+	if !waitFor(5*time.Second, func() bool { return b.status("c1") == "stopped" }) {
+		t.Fatalf("c1 is %s, want stopped", b.status("c1"))
+	}
+	b.must("delete", "c1")
+
+	for name, want := range map[string]string{"stdout": "out\n", "stderr": "err\n"} {
+		if got, _ := os.ReadFile(filepath.Join(dir, name)); string(got) != want {
+			t.Errorf("the container's %s holds %q, want %q", name, got, want)
+		}
+	}
+}

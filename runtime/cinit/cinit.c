@@ -83,10 +83,12 @@ static const char *errstr(int err)
 	return s;
 }
 
-static void send_packet(const char *buf, int len)
+// send_packet sends a message to the parent. The parent may be gone: huskrt
+// create exits once the init is ready, and the init then reports its exec
+// to no one, which is fine; only a failure (failx) goes to stderr then.
+static int send_packet(const char *buf, int len)
 {
-	if (send(sync_fd, buf, len, MSG_NOSIGNAL) < 0)
-		dprintf(2, "husk init: %.*s\n", len, buf);
+	return send(sync_fd, buf, len, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
 // json_escape copies s into out as the inside of a JSON string.
@@ -108,6 +110,28 @@ static void json_escape(char *out, size_t size, const char *s)
 	out[n] = '\0';
 }
 
+// errno_words copies msg into out with libc's words for the error numbers
+// errstr marked: for stderr, when there is no parent to word them.
+static const char *errno_words(char *out, size_t size, const char *msg)
+{
+	size_t n = 0;
+
+	while (*msg && n + 1 < size) {
+		char *end;
+		long e;
+		if (*msg != '\x01' || (e = strtol(msg + 1, &end, 10), *end != '\x02')) {
+			out[n++] = *msg++;
+			continue;
+		}
+		n += snprintf(out + n, size - n, "%s", strerror(e));
+		if (n >= size)
+			n = size - 1;
+		msg = end + 1;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 // failx reports the failure of the current step and exits with code, or 1;
 // a code goes to the parent too (126 and 127 for exec, as shells do).
 static void __attribute__((noreturn, format(printf, 2, 3))) failx(int code, const char *fmt, ...)
@@ -122,7 +146,10 @@ static void __attribute__((noreturn, format(printf, 2, 3))) failx(int code, cons
 	json_escape(esc, sizeof(esc), msg);
 	n = snprintf(buf, sizeof(buf), "{\"type\":\"error\",\"step\":\"%s\",\"error\":\"%s\",\"exit\":%d}",
 		     step, esc, code);
-	send_packet(buf, n);
+	if (send_packet(buf, n) < 0) {
+		char words[4096];
+		dprintf(2, "husk init: %s: %s\n", step, errno_words(words, sizeof(words), msg));
+	}
 	_exit(code ? code : 1);
 }
 
