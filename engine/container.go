@@ -161,7 +161,7 @@ func (e *Engine) Remove(ref string, force bool) (*Container, error) {
 		return nil, err
 	}
 	if c.Status == "running" && !force {
-		return nil, fmt.Errorf("container %q is running: stop it first or use --force", c.Name)
+		return nil, fmt.Errorf("container %q is running: remove it with --force, which kills it first", c.Name)
 	}
 	return c, e.remove(c.ID, force)
 }

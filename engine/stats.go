@@ -60,8 +60,11 @@ func (e *Engine) Stats(refs []string, interval time.Duration) ([]Usage, error) {
 	var out []Usage
 	for i, c := range ctrs {
 		s, err := e.containerStats(c.ID)
+		if err != nil && len(refs) > 0 {
+			return nil, fmt.Errorf("container %q stopped during the sample", c.Name)
+		}
 		if err != nil {
-			continue // it stopped meanwhile
+			continue // it stopped meanwhile; it was not asked for by name
 		}
 		pct := float64(s.CPU.UsageNS-first[i]) / float64(elapsed.Nanoseconds()) * 100
 		out = append(out, Usage{Container: c, CPUPercent: pct, Stats: s})

@@ -84,6 +84,14 @@ func TestUpdateStatsInfo(t *testing.T) {
 	if st.code != 0 || !strings.Contains(st.stdout, "lim") || !strings.Contains(st.stdout, "/ 96MiB") {
 		t.Fatalf("stats after update: %+v", st)
 	}
+	// A container asked for by name that stops during the sample is an
+	// error, not an empty table.
+	short, _ := startHusk(t, root, "--rm", "--name", "brief", "busybox:musl", "sh", "-c", "echo ready; exec sleep 0.3")
+	st = runHusk(root, nil, "stats", "--no-stream", "--interval", "1s", "brief")
+	exitOf(t, short)
+	if st.code != 125 || !strings.Contains(st.stderr, `"brief"`) {
+		t.Fatalf("stats of a container that stopped meanwhile: %+v, want exit 125 naming it", st)
+	}
 	info := runHusk(root, nil, "info")
 	if !strings.Contains(info.stdout, "Cgroup layout: ") || !strings.Contains(info.stdout, "running: 1") {
 		t.Fatalf("info: %+v", info)

@@ -54,6 +54,23 @@ func TestUnknownImage(t *testing.T) {
 	}
 }
 
+// TestFlags checks that one-letter flags combine (ps -aq), and that an
+// unknown flag is named as it was typed, in one line, with exit 125.
+func TestFlags(t *testing.T) {
+	need(t)
+	if r := husk(t, "ps", "-aq"); r.code != 0 {
+		t.Errorf("husk ps -aq: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for flag, want := range map[string]string{
+		"-zq": "husk ps: unknown flag -zq", "--zq": "husk ps: unknown flag --zq",
+	} {
+		r := husk(t, "ps", flag)
+		if r.code != 125 || !strings.HasPrefix(r.stderr, want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("husk ps %s: exit %d, stderr %q; want 125 and one line starting %q", flag, r.code, r.stderr, want)
+		}
+	}
+}
+
 func TestPidOne(t *testing.T) {
 	need(t)
 	if got := mustRun(t, "busybox:musl", "sh", "-c", "echo $$"); got != "1\n" {

@@ -108,9 +108,12 @@ func openEngine(c *cli.Context) (*engine.Engine, error) {
 	return e, err
 }
 
+// setUsageError gives every command one-line usage errors and lets its
+// one-letter flags combine, as in `husk ps -aq`.
 func setUsageError(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = usageError
+		c.UseShortOptionHandling = true
 		setUsageError(c.Subcommands)
 	}
 }
@@ -126,12 +129,21 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		msg = "unknown flag --" + strings.TrimPrefix(f, "-")
+		msg = "unknown flag " + asTyped(strings.TrimPrefix(f, "-"))
 	} else if v, f, ok := strings.Cut(msg, " for flag -"); ok && strings.HasPrefix(v, "invalid value ") {
 		f, _, _ = strings.Cut(f, ":")
-		msg = "--" + strings.TrimPrefix(f, "-") + ": " + v
+		msg = asTyped(strings.TrimPrefix(f, "-")) + ": " + v
 	}
 	return usageErr(fmt.Sprintf("%s: %s (see %s --help)", name, msg, name))
+}
+
+// asTyped spells flag name as the command line did: "-aq" when the user
+// typed one dash (combined one-letter flags), else "--name".
+func asTyped(name string) string {
+	if slices.Contains(os.Args[1:], "-"+name) {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // usageErr is a usage error whose text already names the command.

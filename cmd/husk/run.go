@@ -15,7 +15,6 @@ var runCommand = &cli.Command{
 	Usage:     "run a command in a new container, in the foreground",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
 	// -it as one flag, as users type it.
-	UseShortOptionHandling: true,
 	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
