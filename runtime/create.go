@@ -46,13 +46,16 @@ type CreateOptions struct {
 	KillWithParent bool
 
 	// NoSpecCopy leaves out the copy of the spec (config.json in the
-	// state dir) that later commands read: start for poststart hooks,
-	// exec for the process's defaults, delete for poststop hooks. A
-	// caller that starts the container itself (Foreground), waits for it,
-	// deletes it and never execs into it needs none; encoding the spec is
+	// state dir) that exec reads for the process's defaults; the hooks
+	// that start and delete run are kept in the state. A caller that
+	// never execs into the container needs no copy; encoding the spec is
 	// encoding/json's reflection over every spec type, ~0.7 ms of a husk
-	// run here. A spec with hooks is copied anyway.
+	// run here.
 	NoSpecCopy bool
+	// SpecJSON, when set, is the config.json Spec was decoded from, kept
+	// as the copy instead of encoding Spec again (its root path may be
+	// relative to Bundle).
+	SpecJSON []byte
 }
 
 // Create creates a container: its init exists, set up and held before the
@@ -94,6 +97,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 		State: specs.State{Version: specs.Version, ID: o.ID, Bundle: o.Bundle,
 			Annotations: o.Spec.Annotations, Status: specs.StateCreating},
 		Rootfs: o.Spec.Root.Path, Created: time.Now().UTC(),
+		Hooks: o.Spec.Hooks, HooksKept: true,
 	}
 	var compiled chan compiledSeccomp
 	if o.Spec.Linux.Seccomp != nil {
@@ -237,8 +241,8 @@ func (r *Runtime) persist(o CreateOptions, st *State, pid int) error {
 		return fmt.Errorf("container init exited during create: %w", err)
 	}
 	st.StartTime = start
-	if !o.NoSpecCopy || o.Spec.Hooks != nil {
-		if err := r.saveSpec(o.ID, o.Spec); err != nil {
+	if !o.NoSpecCopy {
+		if err := r.saveSpec(o.ID, o.Spec, o.SpecJSON); err != nil {
 			return err
 		}
 	}

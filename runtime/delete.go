@@ -58,9 +58,9 @@ func (r *Runtime) killAndWait(st *State) error {
 // as the runtime spec asks.
 func (r *Runtime) remove(st *State) error {
 	var hookErr error
-	if spec, err := r.Spec(st.ID); err == nil && spec.Hooks != nil {
+	if h := r.hooks(st); h != nil {
 		st.Status = specs.StateStopped
-		hookErr = runHooks("poststop", spec.Hooks.Poststop, &st.State)
+		hookErr = runHooks("poststop", h.Poststop, &st.State)
 	}
 	if err := r.destroyCgroup(st); err != nil {
 		return err

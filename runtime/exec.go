@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -37,6 +38,9 @@ func (r *Runtime) Exec(o ExecOptions) (*Process, error) {
 	spec, err := r.Spec(o.ID)
 	if err != nil {
 		return nil, err
+	}
+	if spec.Root != nil && !filepath.IsAbs(spec.Root.Path) {
+		spec.Root.Path = st.Rootfs // a copy of the caller's config.json
 	}
 	if o.Process == nil {
 		return nil, errors.New("exec: no process given")

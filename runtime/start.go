@@ -30,13 +30,9 @@ func (r *Runtime) Start(id string) error {
 		return fmt.Errorf("start container %q: %w", id, err)
 	}
 
-	spec, err := r.Spec(id)
-	if err != nil {
-		return err
-	}
-	if spec.Hooks != nil {
+	if h := r.hooks(st); h != nil {
 		st.Status = specs.StateRunning
-		if err := runHooks("poststart", spec.Hooks.Poststart, &st.State); err != nil {
+		if err := runHooks("poststart", h.Poststart, &st.State); err != nil {
 			unix.Kill(st.Pid, unix.SIGKILL)
 			return err
 		}

@@ -36,6 +36,23 @@ type State struct {
 	// CgroupView is the creator's view of cgroups, against which a
 	// relative CgroupsPath was resolved.
 	CgroupView *cgroups.View `json:"cgroupView,omitempty"`
+	// Hooks are the spec's hooks, which start (poststart) and delete
+	// (poststop) run, so that neither decodes the whole spec; HooksKept
+	// tells a state written before they were kept here, whose hooks are
+	// read from the spec copy.
+	Hooks     *specs.Hooks `json:"hooks,omitempty"`
+	HooksKept bool         `json:"hooksKept,omitempty"`
+}
+
+// hooks returns the container's hooks, or nil.
+func (r *Runtime) hooks(st *State) *specs.Hooks {
+	if st.HooksKept {
+		return st.Hooks
+	}
+	if spec, err := r.Spec(st.ID); err == nil {
+		return spec.Hooks
+	}
+	return nil
 }
 
 // Runtime keeps container state under one root directory.
@@ -91,11 +108,15 @@ func (r *Runtime) save(st *State) error {
 	return fsutil.WriteFile(filepath.Join(r.dir(st.ID), "state.json"), data, 0o600, false)
 }
 
-// saveSpec keeps the container's spec for exec, kill --all and delete.
-func (r *Runtime) saveSpec(id string, spec *specs.Spec) error {
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return fmt.Errorf("encode spec of %q: %w", id, err)
+// saveSpec keeps the container's spec for exec: raw, the bytes the caller
+// decoded it from, or else spec encoded again.
+func (r *Runtime) saveSpec(id string, spec *specs.Spec, raw []byte) error {
+	data := raw
+	if data == nil {
+		var err error
+		if data, err = json.Marshal(spec); err != nil {
+			return fmt.Errorf("encode spec of %q: %w", id, err)
+		}
 	}
 	return fsutil.WriteFile(filepath.Join(r.dir(id), "config.json"), data, 0o600, false)
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -81,5 +82,37 @@ func mkdir(tb testing.TB, dir string) {
 	tb.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// TestHooksFromState runs a container's poststop hook at delete from its
+// state, and, for a state written before hooks were kept there, from
+// the spec copy.
+func TestHooksFromState(t *testing.T) {
+	for _, kept := range []bool{true, false} {
+		rt, err := New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(rt.dir("c1"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mark := filepath.Join(t.TempDir(), "ran")
+		hooks := &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + mark}}}}
+		st := &State{State: specs.State{ID: "c1", Status: specs.StateStopped}}
+		if kept {
+			st.Hooks, st.HooksKept = hooks, true
+		} else if err := rt.saveSpec("c1", &specs.Spec{Hooks: hooks}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.save(st); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Delete("c1", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(mark); err != nil {
+			t.Errorf("hooks kept in state %v: the poststop hook did not run: %v", kept, err)
+		}
 	}
 }

@@ -66,7 +66,7 @@ func create(c *cli.Context, foreground bool) (*runtime.Process, error) {
 	if c.Bool("no-pivot") {
 		return nil, errors.New("--no-pivot: not supported, huskrt always uses pivot_root")
 	}
-	bundle, spec, err := loadBundle(c.String("bundle"))
+	bundle, spec, raw, err := loadBundle(c.String("bundle"))
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func create(c *cli.Context, foreground bool) (*runtime.Process, error) {
 	}
 
 	p, err := rt.Create(runtime.CreateOptions{
-		ID: id, Bundle: bundle, Spec: spec,
+		ID: id, Bundle: bundle, Spec: spec, SpecJSON: raw,
 		Stdio:         runtime.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
 		ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
 		PreserveFDs: c.Int("preserve-fds"), NoNewKeyring: c.Bool("no-new-keyring"),
@@ -92,26 +92,27 @@ func create(c *cli.Context, foreground bool) (*runtime.Process, error) {
 }
 
 // loadBundle reads BUNDLE/config.json and makes the root path absolute.
-func loadBundle(dir string) (string, *specs.Spec, error) {
+// It returns the file's bytes too, which the runtime keeps as the spec.
+func loadBundle(dir string) (string, *specs.Spec, []byte, error) {
 	if dir == "" {
 		dir = "."
 	}
 	bundle, err := filepath.Abs(dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("bundle %q: %w", dir, err)
+		return "", nil, nil, fmt.Errorf("bundle %q: %w", dir, err)
 	}
 	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
 	if err != nil {
-		return "", nil, fmt.Errorf("bundle %q: %w", bundle, err)
+		return "", nil, nil, fmt.Errorf("bundle %q: %w", bundle, err)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return "", nil, fmt.Errorf("bundle %q: config.json: %w", bundle, err)
+		return "", nil, nil, fmt.Errorf("bundle %q: config.json: %w", bundle, err)
 	}
 	if spec.Root != nil && spec.Root.Path != "" && !filepath.IsAbs(spec.Root.Path) {
 		spec.Root.Path = filepath.Join(bundle, spec.Root.Path)
 	}
-	return bundle, &spec, nil
+	return bundle, &spec, data, nil
 }
 
 var stateCommand = &cli.Command{
