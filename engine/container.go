@@ -163,20 +163,22 @@ func (e *Engine) Remove(ref string, force bool) (*Container, error) {
 	if c.Status == "running" && !force {
 		return nil, fmt.Errorf("container %q is running: remove it with --force, which kills it first", c.Name)
 	}
-	return c, e.remove(c.ID, force)
+	return c, e.remove(c.ID, force, c.Status == "exited")
 }
 
-func (e *Engine) remove(id string, force bool) error {
-	// A stopped container's rootfs is unmounted: its overlay dirs, most
-	// of its directories, go while the runtime removes its cgroup and
-	// state. On a disk mounted with discard each directory's removal
-	// waits for IO (~130 us here). The record stays until both are done,
-	// so a husk killed meanwhile leaves it for reapAutoRemoved.
+// remove deletes the container's runtime state, network and record; force
+// kills it first. stopped says its processes are known to be gone (it
+// exited): then its rootfs is unmounted and its overlay dirs, most of its
+// directories, go while the runtime removes its cgroup and state. On a
+// disk mounted with discard each directory's removal waits for IO (~130
+// us here). The record stays until both are done, so a husk killed
+// meanwhile leaves it for reapAutoRemoved.
+func (e *Engine) remove(id string, force, stopped bool) error {
 	overlayGone := make(chan error, 1)
-	if force {
-		overlayGone <- nil // it may still run: the runtime kills it first
-	} else {
+	if stopped {
 		go func() { overlayGone <- e.removeOverlayDirs(id) }()
+	} else {
+		overlayGone <- nil // they go with the container dir below
 	}
 	err := e.runtime.Delete(id, force)
 	if oerr := <-overlayGone; oerr != nil && err == nil {
@@ -221,7 +223,7 @@ func (e *Engine) reapAutoRemoved() {
 	}
 	for _, c := range all {
 		if c.AutoRemove && c.Status == "exited" {
-			e.remove(c.ID, false)
+			e.remove(c.ID, false, true)
 		}
 	}
 }

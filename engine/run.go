@@ -70,7 +70,8 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	code, err := e.runCreated(c, img, spec, o, fwd)
 	slog.Debug("container exited", "container", c.ID, "code", code, "took", time.Since(start))
 	if o.Remove || err != nil {
-		rmErr := e.remove(c.ID, true)
+		// Without an error the container has exited: wait saw it go.
+		rmErr := e.remove(c.ID, true, err == nil)
 		if rmErr != nil && o.Remove && c.Finished != nil {
 			e.saveRecord(c) // it stays: say how it ended
 		}
