@@ -36,6 +36,9 @@ type Init struct {
 	Cgroup2 bool
 	// Tmpfs lists directories to mount a fresh tmpfs on.
 	Tmpfs []string
+	// Sysctls are written before the command runs, name (dotted, as
+	// sysctl(8) takes it) to value.
+	Sysctls map[string]string
 	// Env is the command's environment beyond PATH and HOME, KEY=VALUE.
 	Env []string
 	// Dir is the command's working directory; "/" when empty.
@@ -100,6 +103,15 @@ func (in Init) Script() []byte {
 		w(`for c in $(cat /sys/fs/cgroup/cgroup.controllers); do`)
 		w(`	echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || fail enable the $c controller`)
 		w(`done`)
+	}
+	names := make([]string, 0, len(in.Sysctls))
+	for name := range in.Sysctls {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		path := "/proc/sys/" + strings.ReplaceAll(name, ".", "/")
+		w(`echo %s >%s || fail sysctl %s`, shellQuote(in.Sysctls[name]), shellQuote(path), shellQuote(name))
 	}
 	w(`hostname husk-vm`)
 	w(`ip link set lo up 2>/dev/null`)

@@ -13,6 +13,7 @@ func TestInitScript(t *testing.T) {
 		Modules: []string{"/lib/modules/6.1/kernel/net/llc/llc.ko"},
 		Cgroup2: true,
 		Tmpfs:   []string{"/var/lib/husk"},
+		Sysctls: map[string]string{"kernel.printk": "5"},
 		Env:     []string{"B=2", "A=it's"},
 		Dir:     "/tests",
 		Args:    []string{"/tests/t.test", "-test.run=X|Y"},
@@ -25,6 +26,7 @@ func TestInitScript(t *testing.T) {
 		"mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup",
 		`/sys/fs/cgroup/cgroup.subtree_control`,
 		"mount -t tmpfs tmpfs '/var/lib/husk'",
+		"echo '5' >'/proc/sys/kernel/printk' || fail sysctl 'kernel.printk'",
 		"cd '/tests'",
 		// Sorted, quoted, and the pattern's | stays a character.
 		`env 'A=it'\''s' 'B=2' '/tests/t.test' '-test.run=X|Y'`,

@@ -206,6 +206,13 @@ func buildInitramfs(path string, c config, k *vm.Kernel, mods *vm.Modules) error
 			Modules: modules,
 			Cgroup2: true,
 			Tmpfs:   []string{"/var/lib/husk", "/run"},
+			// The guest boots quiet; during the suite its warnings
+			// (an OOM kill's report, a watchdog's backtraces) reach
+			// the log, every CPU's stack with a soft lockup.
+			Sysctls: map[string]string{
+				"kernel.printk":                       "5",
+				"kernel.softlockup_all_cpu_backtrace": "1",
+			},
 			Env: []string{
 				"HUSK_BIN=" + guestBin + "/husk",
 				"HUSKRT_BIN=" + guestBin + "/huskrt",
