@@ -182,6 +182,10 @@ func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
 		return s.resolveID(p, ref)
 	}
 	name, err := NormalizeName(ref)
+	if err != nil && !isIDPrefix(ref) {
+		// Neither a name nor an id: say why, not "not found".
+		return "", fmt.Errorf("%w (want NAME[:TAG] or an image id)", err)
+	}
 	if err != nil {
 		return s.resolveID(ref, ref)
 	}

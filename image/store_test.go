@@ -34,11 +34,16 @@ func TestGetListRemove(t *testing.T) {
 		}
 	}
 	for _, ref := range []string{
-		"alpine", "nope:1", hex[:3], "sha256:" + strings.Repeat("0", 64), "Bad Name",
+		"alpine", "nope:1", hex[:3], "sha256:" + strings.Repeat("0", 64),
 	} {
 		if _, err := s.Get(ref); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), ref) {
 			t.Errorf("Get(%q) = %v, want ErrNotFound naming the ref", ref, err)
 		}
+	}
+	// A ref that is neither a name nor an id says so, not "not found".
+	if _, err := s.Get("Bad Name"); err == nil || errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), `"Bad Name": invalid name`) {
+		t.Errorf(`Get("Bad Name") = %v, want an invalid-name error naming it`, err)
 	}
 	if imgs, err := s.List(); err != nil || len(imgs) != 2 {
 		t.Fatalf("List = %d, %v", len(imgs), err)
@@ -155,7 +160,6 @@ func TestGetNamesNormalizedRef(t *testing.T) {
 		"alpine":                   `image "alpine:latest": not found`,
 		"docker.io/library/alpine": `image "alpine:latest": not found`,
 		"alpine:3.20":              `image "alpine:3.20": not found`,
-		"Bad Name":                 `image "Bad Name": not found`,
 		"abcd":                     `image "abcd": not found`, // a name or an id prefix
 	} {
 		_, err := s.Get(ref)

@@ -52,6 +52,10 @@ func TestUnknownImage(t *testing.T) {
 	if r.code != 125 || !strings.Contains(r.stderr, "no-such-image") || strings.Count(r.stderr, "\n") != 1 {
 		t.Fatalf("exit %d, stderr %q; want 125 and one line naming the image", r.code, r.stderr)
 	}
+	r = husk(t, "run", "--rm", "Bad//Name", "true")
+	if r.code != 125 || !strings.Contains(r.stderr, `"Bad//Name": invalid name`) || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 125 and one line saying the name is invalid", r.code, r.stderr)
+	}
 }
 
 // TestFlags checks that one-letter flags combine (ps -aq), and that an
