@@ -26,7 +26,10 @@ type ProcessOptions struct {
 	User       string
 	Hostname   string
 	TTY        bool
-	Resources  ResourceOptions
+	// ReadOnly mounts the rootfs read-only, as Docker's --read-only: the
+	// mounts on it (/dev, /dev/shm, /etc/hosts...) stay writable.
+	ReadOnly  bool
+	Resources ResourceOptions
 }
 
 // buildSpec makes the OCI spec of a container of img: the defaults Docker
@@ -66,7 +69,7 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 	spec := &specs.Spec{
 		Version:  specs.Version,
 		Hostname: o.Hostname,
-		Root:     &specs.Root{Path: rootPath},
+		Root:     &specs.Root{Path: rootPath, Readonly: o.ReadOnly},
 		Process: &specs.Process{
 			Terminal: o.TTY,
 			Args:     args,

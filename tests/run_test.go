@@ -348,3 +348,18 @@ func TestNothingLeftAfterRun(t *testing.T) {
 	}
 	assertClean(t, root)
 }
+
+// TestReadOnlyRoot runs with --read-only: the rootfs refuses writes, the
+// mounts on it (/dev/shm, /etc/hostname) take them, as in Docker.
+func TestReadOnlyRoot(t *testing.T) {
+	need(t)
+	out := mustRun(t, "--read-only", "busybox:musl", "sh", "-c",
+		"touch /x 2>/dev/null && echo root-writable || echo root-readonly; "+
+			"touch /dev/shm/y && echo shm-writable; echo h >/etc/hostname && echo hostname-writable")
+	if out != "root-readonly\nshm-writable\nhostname-writable\n" {
+		t.Fatalf("--read-only: %q", out)
+	}
+	if out := mustRun(t, "busybox:musl", "sh", "-c", "touch /x && echo root-writable"); out != "root-writable\n" {
+		t.Fatalf("without --read-only: %q", out)
+	}
+}

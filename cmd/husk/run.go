@@ -14,7 +14,6 @@ var runCommand = &cli.Command{
 	Name:      "run",
 	Usage:     "run a command in a new container, in the foreground",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]",
-	// -it as one flag, as users type it.
 	Flags: append([]cli.Flag{
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
@@ -23,6 +22,7 @@ var runCommand = &cli.Command{
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: name, uid, uid:gid or name:group"},
 		&cli.StringFlag{Name: "hostname", Usage: "the container's hostname (default: its short id)"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (\"\" to clear it)"},
+		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass stdin to the container"},
 		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container a terminal"},
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: "bridge",
@@ -53,6 +53,7 @@ func runAction(c *cli.Context) error {
 			User:      c.String("user"),
 			Hostname:  c.String("hostname"),
 			TTY:       c.Bool("tty"),
+			ReadOnly:  c.Bool("read-only"),
 			Resources: resourceOptions(c),
 		},
 		Interactive: c.Bool("interactive"),
