@@ -303,7 +303,7 @@ func (p *initProcess) handshake(l launch) error {
 		return fmt.Errorf("encode init config: %w", err)
 	}
 	if err := p.sock.send(message{Type: msgConfig, Config: raw}); err != nil {
-		return p.whyGone(err)
+		return p.whyGone(l, err)
 	}
 	return p.setUpAndReport(l)
 }
@@ -311,22 +311,14 @@ func (p *initProcess) handshake(l launch) error {
 // whyGone explains a failed send: when the process closed its end (its C
 // constructor failed before it read anything), the error it reported, or
 // how it exited, says more than the broken pipe.
-func (p *initProcess) whyGone(sendErr error) error {
+func (p *initProcess) whyGone(l launch, sendErr error) error {
 	if !errors.Is(sendErr, unix.EPIPE) {
 		return sendErr
 	}
-	for {
-		m, _, err := p.sock.recv()
-		if errors.Is(err, io.EOF) {
-			return p.diedEarly()
-		}
-		if err != nil {
-			return sendErr
-		}
-		if m.Type == msgError {
-			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
-		}
+	if err := p.readReports(l); err != nil {
+		return err
 	}
+	return sendErr
 }
 
 // setUpAndReport runs l.whileSetUp, then reads the process's reports.
@@ -356,7 +348,7 @@ func (p *initProcess) enterNamespaces(join []namespaces.Join) error {
 		return fmt.Errorf("read from container process: %w", err)
 	}
 	if m.Type == msgError {
-		return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+		return m.initError()
 	}
 	if m.Type != "pid" || m.Pid <= 0 {
 		return fmt.Errorf("unexpected %q message from nsenter", m.Type)
@@ -399,7 +391,7 @@ func (p *initProcess) readReports(l launch) error {
 		case msgExec:
 			execing = true
 		case msgError:
-			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+			return m.initError()
 		default:
 			return fmt.Errorf("unexpected %q message from container process", m.Type)
 		}
@@ -462,7 +454,7 @@ func (p *initProcess) start() error {
 			return fmt.Errorf("read from container process: %w", err)
 		}
 		if m.Type == msgError {
-			return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+			return m.initError()
 		}
 	}
 }

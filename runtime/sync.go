@@ -37,6 +37,11 @@ type message struct {
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
+// initError is the failure an msgError message reports.
+func (m message) initError() error {
+	return &InitError{Step: m.Step, Msg: m.Error, Exit: m.Exit}
+}
+
 // syncSocket is one end of the parent/init socket pair.
 type syncSocket struct{ fd int }
 
