@@ -14,17 +14,14 @@ import (
 	"husk/runtime"
 )
 
-// forwarded are the signals husk passes on to a foreground container.
-// SIGURG is left out on purpose: the Go runtime uses it for preemption.
-// The first four would end husk if it did not catch them; the Go runtime
-// ignores the others until a program asks for them.
-var forwarded = []os.Signal{
-	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1,
-	unix.SIGUSR2, unix.SIGALRM, unix.SIGPIPE, unix.SIGCONT, unix.SIGWINCH,
-}
-
-// fatalToHusk is how many of forwarded end husk when not caught.
-const fatalToHusk = 4
+// The signals husk passes on to a foreground container, in two sets:
+// those that end a Go program that does not catch them, and those the Go
+// runtime ignores until a program asks for them. SIGURG is left out on
+// purpose: the Go runtime uses it for preemption.
+var (
+	fatalToHusk = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM}
+	ignoredByGo = []os.Signal{unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGPIPE, unix.SIGCONT, unix.SIGWINCH}
+)
 
 // terminating are the forwarded signals whose default action ends a
 // process.
@@ -47,8 +44,7 @@ var terminating = map[unix.Signal]bool{
 // kills the container and exits 128+N, as if the signal had killed it.
 type forwarder struct {
 	ch chan os.Signal
-	// rest is closed once the signals that husk would survive uncaught
-	// are caught too (see catchSignals).
+	// rest is closed once ignoredByGo are caught too (see catchSignals).
 	rest chan struct{}
 
 	mu     sync.Mutex
@@ -59,17 +55,17 @@ type forwarder struct {
 	closed bool
 }
 
-// catchSignals starts catching the forwarded signals: those that would
-// end husk at once, the others on another goroutine. signal.Notify waits
-// for a round trip with the Go runtime's signal-mask thread per signal,
-// ~50 us each here; those six are only needed once the container runs
-// (forward waits for them), and until they are caught the runtime
-// ignores them, as husk then does.
+// catchSignals starts catching the forwarded signals: fatalToHusk at
+// once, ignoredByGo on another goroutine. signal.Notify waits for a round
+// trip with the Go runtime's signal-mask thread per signal, ~50 us each
+// here; ignoredByGo are only needed once the container runs (forward
+// waits for them), and until they are caught the runtime ignores them,
+// as husk then does.
 func catchSignals() *forwarder {
 	f := &forwarder{ch: make(chan os.Signal, 32), rest: make(chan struct{})}
-	signal.Notify(f.ch, forwarded[:fatalToHusk]...)
+	signal.Notify(f.ch, fatalToHusk...)
 	go func() {
-		signal.Notify(f.ch, forwarded[fatalToHusk:]...)
+		signal.Notify(f.ch, ignoredByGo...)
 		close(f.rest)
 	}()
 	go f.loop()
