@@ -294,14 +294,7 @@ func TestHuskrtConsoleSocket(t *testing.T) {
 	b.spec.Process.ConsoleSize = &specs.Box{Height: 24, Width: 90}
 	b.write()
 
-	sockPath := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan *os.File, 1)
-	go func() { got <- recvFD(l) }()
+	sockPath, got := consoleSocket(t)
 
 	b.must("create", "--console-socket", sockPath, "tty1")
 	master := <-got
@@ -315,6 +308,22 @@ func TestHuskrtConsoleSocket(t *testing.T) {
 	if !strings.Contains(out, "/dev/pts/0") || !strings.Contains(out, "24 90") {
 		t.Fatalf("terminal output %q", out)
 	}
+}
+
+// consoleSocket listens on a unix socket, as containerd's shim does for
+// --console-socket, and returns its path and the pty master that arrives
+// on it (nil when none does). The listener closes when t ends.
+func consoleSocket(t *testing.T) (string, <-chan *os.File) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got := make(chan *os.File, 1)
+	go func() { got <- recvFD(l) }()
+	return path, got
 }
 
 func recvFD(l *net.UnixListener) *os.File {
@@ -394,14 +403,7 @@ func TestHuskrtExecTTY(t *testing.T) {
 	b.write()
 	b.must("run", "-d", "ex")
 
-	sockPath := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sockPath, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan *os.File, 1)
-	go func() { got <- recvFD(l) }()
+	sockPath, got := consoleSocket(t)
 
 	r := b.rt("exec", "-t", "-d", "--console-socket", sockPath, "ex", "sh", "-c", "tty; sleep 1")
 	if r.code != 0 {
