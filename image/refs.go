@@ -182,11 +182,11 @@ func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
 		return s.resolveID(p, ref)
 	}
 	name, err := NormalizeName(ref)
-	if err != nil && !isIDPrefix(ref) {
-		// Neither a name nor an id: say why, not "not found".
-		return "", fmt.Errorf("%w (want NAME[:TAG] or an image id)", err)
-	}
 	if err != nil {
+		if !isIDPrefix(ref) {
+			// Neither a name nor an id: say why, not "not found".
+			return "", fmt.Errorf("%w (want NAME[:TAG] or an image id)", err)
+		}
 		return s.resolveID(ref, ref)
 	}
 	if id, ok := r[name]; ok {
