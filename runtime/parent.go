@@ -126,10 +126,14 @@ func planInit(l launch) <-chan initPlan {
 // namespace itself (see unshareCgroupLater).
 func settle(l launch) {
 	if l.fifo != nil {
-		l.cfg.ExecFifo = 3 + len(l.extra) + 1
+		l.cfg.ExecFifo = syncFD(l) + 1
 	}
 	l.cfg.UnshareCgroup = unshareCgroupLater(l.cfg)
 }
+
+// syncFD is the process's fd of its sync socket: after stdio and the
+// extra files; the exec fifo, when there is one, comes next.
+func syncFD(l launch) int { return 3 + len(l.extra) }
 
 // startProcess clones the process and hands it its config. It returns once
 // the process has reported msgReady or exec'd; on failure it has been
@@ -151,7 +155,7 @@ func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	fdSync := 3 + len(l.extra)
+	fdSync := syncFD(l)
 	cmd.ExtraFiles = append(append([]*os.File(nil), l.extra...), child)
 	if l.fifo != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, l.fifo)
