@@ -143,16 +143,22 @@ func addExec(p *cinit.Program, cfg *initConfig, u user.User, env []string) error
 		p.Add(cinit.OpStep, "capabilities")
 		p.Add(cinit.OpBounding, cinit.Num(m.Bounding))
 	}
-	filter := cfg.SeccompBPF
-	if len(filter) > 0 && !proc.NoNewPrivileges {
-		p.Add(cinit.OpStep, "seccomp")
-		p.Add(cinit.OpSeccomp, cinit.Num(cfg.SeccompFlags), string(filter))
+	// Without no_new_privs, loading the filter needs CAP_SYS_ADMIN: it
+	// goes before the user switch; with it, last, as userProcess.exec.
+	addSeccomp := func() {
+		if len(cfg.SeccompBPF) > 0 {
+			p.Add(cinit.OpStep, "seccomp")
+			p.Add(cinit.OpSeccomp, cinit.Num(cfg.SeccompFlags), string(cfg.SeccompBPF))
+		}
+	}
+	if !proc.NoNewPrivileges {
+		addSeccomp()
 	}
 	p.Add(cinit.OpUmask, strconv.Itoa(umask(proc.User)))
 	p.Add(cinit.OpStep, "user")
-	p.Add(cinit.OpUser, cinit.Num(u.UID), cinit.Num(u.GID), joinIDs(u.AdditionalGids),
+	p.Add(cinit.OpUser, cinit.Num(u.UID), cinit.Num(u.GID), joinNums(u.AdditionalGids),
 		boolArg(proc.Capabilities != nil), cinit.Num(masks.Effective), cinit.Num(masks.Permitted),
-		cinit.Num(masks.Inheritable), joinInts(masks.Ambient))
+		cinit.Num(masks.Inheritable), joinNums(masks.Ambient))
 	if proc.NoNewPrivileges {
 		p.Add(cinit.OpStep, "no_new_privs")
 		p.Add(cinit.OpNNP)
@@ -163,9 +169,8 @@ func addExec(p *cinit.Program, cfg *initConfig, u user.User, env []string) error
 	}
 	p.Add(cinit.OpStep, "close fds")
 	p.Add(cinit.OpCloseFDs, strconv.Itoa(3+cfg.PreserveFDs))
-	if len(filter) > 0 && proc.NoNewPrivileges {
-		p.Add(cinit.OpStep, "seccomp")
-		p.Add(cinit.OpSeccomp, cinit.Num(cfg.SeccompFlags), string(filter))
+	if proc.NoNewPrivileges {
+		addSeccomp()
 	}
 	p.Add(cinit.OpStep, "exec")
 	args := []string{strconv.Itoa(len(proc.Args))}
@@ -174,18 +179,12 @@ func addExec(p *cinit.Program, cfg *initConfig, u user.User, env []string) error
 	return nil
 }
 
-func joinIDs(ids []uint32) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = cinit.Num(id)
-	}
-	return strings.Join(s, ",")
-}
-
-func joinInts(ns []int) string {
+// joinNums formats ids or capability numbers as the C init reads them:
+// "1,2,3".
+func joinNums[T ~int | ~uint32](ns []T) string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
-		s[i] = strconv.Itoa(n)
+		s[i] = cinit.Num(n)
 	}
 	return strings.Join(s, ",")
 }
