@@ -152,14 +152,12 @@ func (e *Engine) runCreated(c *Container, img *image.Image, spec *specs.Spec, o 
 	if err != nil {
 		return 0, err
 	}
-	targets, err := e.Images.MountTargets(img, mountTargets())
-	if err != nil {
+	var above []string
+	if targets, err := e.Images.MountTargets(img, mountTargets()); err == nil {
+		above = []string{targets}
+	} else {
 		// The init makes the targets in the container's upper dir then.
 		slog.Debug("no mount targets layer", "error", err)
-	}
-	var above []string
-	if targets != "" {
-		above = append(above, targets)
 	}
 	mount := e.Images.RootfsMount(img, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), above...)
 	if o.Remove {
