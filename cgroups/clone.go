@@ -25,8 +25,11 @@ import (
 // here. The child also never runs outside its limits.
 type Clone struct {
 	// FD is the cgroup's cgroup2 directory, or -1 (legacy hosts).
-	FD   int
-	home map[string]string // directory in the thread's own cgroup -> the cgroup's
+	FD int
+	// Tasks, from CloneJoining, are the v1 "tasks" files the child
+	// writes "0" to itself once Create has made them.
+	Tasks []string
+	home  map[string]string // directory in the thread's own cgroup -> the cgroup's
 }
 
 // Leave moves the thread back into its own cgroups and closes FD. When it
@@ -53,6 +56,37 @@ func (m *v2Manager) CloneInto() (*Clone, error) {
 		return nil, err
 	}
 	return &Clone{FD: fd}, nil
+}
+
+// CloneJoining implements Manager for v2: the cgroup is one directory,
+// made now.
+func (m *v2Manager) CloneJoining() (*Clone, error) {
+	if err := m.Create(); err != nil {
+		return nil, err
+	}
+	return m.CloneInto()
+}
+
+// CloneJoining implements Manager for v1 and hybrid hosts: the child is
+// cloned into the cgroup2 directory, when the host has one, and enters
+// the v1 directories by itself, as CloneInto's thread does.
+func (m *v1Manager) CloneJoining() (*Clone, error) {
+	c := &Clone{FD: -1}
+	for _, dir := range slices.Compact(slices.Sorted(maps.Values(m.dirs))) {
+		c.Tasks = append(c.Tasks, filepath.Join(dir, "tasks"))
+	}
+	if m.unified == "" {
+		return c, nil
+	}
+	if _, err := mkdirTracked(m.unifiedMount, m.unified); err != nil {
+		return nil, err
+	}
+	fd, err := openCgroupFD(m.unified)
+	if err != nil {
+		return nil, err
+	}
+	c.FD = fd
+	return c, nil
 }
 
 // CloneInto implements Manager for v1 and hybrid hosts.

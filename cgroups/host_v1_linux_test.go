@@ -245,3 +245,39 @@ func TestHostV1ApplyErrors(t *testing.T) {
 		t.Errorf("checkBeforeUpdate = %v", err)
 	}
 }
+
+// TestHostV1CloneJoining starts a child the way the C init enters its
+// cgroup: cloned into the cgroup2 directory (hybrid hosts) before the v1
+// directories exist, then writing "0" to each of Tasks itself.
+func TestHostV1CloneJoining(t *testing.T) {
+	requireV1Host(t)
+	m, err := New(testName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.CloneJoining()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Leave()
+	t.Cleanup(func() { destroyChecked(t, m) })
+	v1 := m.(*v1Manager)
+	if (c.FD >= 0) != (v1.unified != "") {
+		t.Fatalf("FD %d with cgroup2 directory %q", c.FD, v1.unified)
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+
+	attr := &syscall.SysProcAttr{UseCgroupFD: c.FD >= 0, CgroupFD: c.FD}
+	script := `for f in "$@"; do echo 0 > "$f" || exit 1; done; echo joined; read x`
+	p := startCmd(t, nil, attr, append([]string{"/bin/sh", "-c", script, "sh"}, c.Tasks...)...)
+	if got := p.line(t); got != "joined" {
+		t.Fatalf("child said %q, stderr %q", got, p.stderr.String())
+	}
+	for _, d := range v1.allDirs() {
+		if pids, err := readProcs(d, false); err != nil || !slices.Equal(pids, []int{p.pid()}) {
+			t.Errorf("%s: procs %v, %v; want [%d]", d, pids, err, p.pid())
+		}
+	}
+}

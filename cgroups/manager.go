@@ -39,6 +39,15 @@ type Manager interface {
 	// CloneInto readies the calling thread so that the next process it
 	// clones starts inside the cgroup; see Clone.
 	CloneInto() (*Clone, error)
+	// CloneJoining is CloneInto for a child that enters the cgroup's v1
+	// directories by itself: the calling thread stays where it is, and
+	// the child writes "0" to each of the Clone's Tasks while it is
+	// single-threaded, before it runs anything of the container (the
+	// thread's two moves, into the cgroup and back, took longer). It
+	// makes the cgroup2 directory, when the layout has one, for the clone
+	// to go into; Create makes the rest, and must have returned before
+	// the child joins.
+	CloneJoining() (*Clone, error)
 	// Procs lists the pids in the cgroup, sorted; with recursive, those
 	// of nested cgroups too.
 	Procs(recursive bool) ([]int, error)

@@ -24,33 +24,36 @@ func (r *Runtime) cgroupPath(id string, spec *specs.Spec) string {
 	return "husk-" + hex.EncodeToString(sum[:4]) + "-" + id
 }
 
-// setupCgroup creates the container's cgroup and applies its resources.
+// newCgroup resolves the container's cgroup and records its path in st.
 // A relative path is resolved under the creator's own cgroups, which
 // later callers (another huskrt, in another cgroup) cannot see: the
 // creator's view is kept in the state for them (see cgroupOptions).
-func (r *Runtime) setupCgroup(st *State, spec *specs.Spec) (cgroups.Manager, string, error) {
+func (r *Runtime) newCgroup(st *State, spec *specs.Spec) (cgroups.Manager, error) {
 	path := r.cgroupPath(st.ID, spec)
 	if !strings.HasPrefix(path, "/") {
 		v, err := cgroups.SelfView()
 		if err != nil {
-			return nil, "", fmt.Errorf("read own cgroup view: %w", err)
+			return nil, fmt.Errorf("read own cgroup view: %w", err)
 		}
 		st.CgroupView = v
 	}
 	cg, err := cgroups.New(path, r.cgroupOptions(st, path)...)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
+	st.CgroupsPath = path
+	return cg, nil
+}
+
+// completeCgroup creates the container's cgroup and applies its
+// resources, but for the pids limit (see applyPidsLimit).
+func completeCgroup(cg cgroups.Manager, spec *specs.Spec) error {
 	if err := cg.Create(); err != nil {
-		return nil, "", err
+		return err
 	}
 	res := withDefaultDevices(spec)
-	res.Pids = nil // see applyPidsLimit
-	if err := cg.Apply(res); err != nil {
-		cg.Destroy()
-		return nil, "", err
-	}
-	return cg, path, nil
+	res.Pids = nil
+	return cg.Apply(res)
 }
 
 // applyPidsLimit writes the spec's pids limit once the init is inside its
@@ -157,6 +160,59 @@ func (r *Runtime) Cgroup(id string) (cgroups.Manager, *State, error) {
 		return nil, nil, fmt.Errorf("container %q has no cgroup", id)
 	}
 	return cg, st, nil
+}
+
+// startInCgroup completes the container's cgroup and starts l's process
+// inside it. A C init enters its v1 cgroups itself, as the first step of
+// its program (see cgroups.Manager.CloneJoining); any other process is
+// cloned by a thread that enters them first (see joinCgroup).
+func startInCgroup(l launch, cg cgroups.Manager, spec *specs.Spec) (*initProcess, error) {
+	joining, err := cloneJoining(&l, cg)
+	if err != nil {
+		return nil, err
+	}
+	if joining != nil {
+		defer joining.Leave() // closes its fd when the clone never came
+	}
+	planned := planInit(l)
+
+	err = completeCgroup(cg, spec)
+	plan := <-planned
+	if err == nil {
+		err = plan.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if joining != nil && plan.prog != nil {
+		l.cloneInto = func() (*cgroups.Clone, error) { return joining, nil }
+	} else {
+		joinCgroup(&l, cg) // the Go init's, or a process joining namespaces
+	}
+	return startProcess(l, ready(plan))
+}
+
+// cloneJoining readies l's C init to enter cg's v1 directories itself and
+// returns how it is cloned; nil when the Go init is to run l (see
+// whyGoInit), which has several threads from its start, and a process
+// enters a v1 cgroup by itself one thread at a time.
+func cloneJoining(l *launch, cg cgroups.Manager) (*cgroups.Clone, error) {
+	if whyGoInit(*l) != "" {
+		return nil, nil
+	}
+	c, err := cg.CloneJoining()
+	if err != nil {
+		return nil, err
+	}
+	l.cfg.joinTasks = c.Tasks
+	return c, nil
+}
+
+// ready returns a plan already made as planInit's result.
+func ready(plan initPlan) <-chan initPlan {
+	ch := make(chan initPlan, 1)
+	ch <- plan
+	return ch
 }
 
 // joinCgroup puts the launched process into cg: it is cloned inside

@@ -59,6 +59,10 @@ type initConfig struct {
 	// seccomp, when set, delivers the profile compiled in the background
 	// (see compileSeccomp).
 	seccomp chan compiledSeccomp
+
+	// joinTasks are the v1 cgroup "tasks" files the C init writes "0" to
+	// before anything else (see cgroups.Manager.CloneJoining).
+	joinTasks []string
 }
 
 // state returns the OCI state that hooks run by the init receive.

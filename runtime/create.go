@@ -112,23 +112,18 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	}
 	l.cfg.seccomp = compiled
 	l.whileSetUp = func(pid int) error { return r.persist(o, st, pid) }
-	planned := planInit(l)
 
 	start := time.Now()
-	cg, cgPath, err := r.setupCgroup(st, o.Spec)
+	cg, err := r.newCgroup(st, o.Spec)
 	if err != nil {
 		return nil, err
 	}
-	st.CgroupsPath = cgPath
-	slog.Debug("cgroup ready", "container", o.ID, "path", cgPath, "took", time.Since(start))
 	defer func() {
-		if err != nil && cg != nil {
+		if err != nil {
 			cg.Destroy()
 		}
 	}()
-	joinCgroup(&l, cg)
-
-	init, err := startProcess(l, planned)
+	init, err := startInCgroup(l, cg, o.Spec)
 	if err != nil {
 		return nil, err
 	}

@@ -71,11 +71,7 @@ type initProcess struct {
 // (an unknown user, a bind source that does not exist) is returned as the
 // Go init would report it.
 func programFor(l launch) (*cinit.Program, error) {
-	why := goInitReason(l)
-	if why == "" && os.Getenv("HUSK_INIT") == "go" {
-		why = "HUSK_INIT=go"
-	}
-	if why != "" {
+	if why := whyGoInit(l); why != "" {
 		slog.Debug("go init", "why", why)
 		return nil, nil
 	}
@@ -98,6 +94,18 @@ func programFor(l launch) (*cinit.Program, error) {
 		return nil, &InitError{Step: "rootfs", Msg: err.Error()}
 	}
 	return prog, nil
+}
+
+// whyGoInit says why the Go init runs l (see goInitReason, and HUSK_INIT=go),
+// or "" for the C init.
+func whyGoInit(l launch) string {
+	if why := goInitReason(l); why != "" {
+		return why
+	}
+	if os.Getenv("HUSK_INIT") == "go" {
+		return "HUSK_INIT=go"
+	}
+	return ""
 }
 
 // initPlan is the C init's program for a launch, or nil for the Go init.
@@ -146,7 +154,20 @@ func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
 	if plan.err != nil {
 		return nil, plan.err
 	}
-	prog := plan.prog
+	p, err := spawn(l, plan.prog)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.handshake(l); err != nil {
+		p.abort()
+		return nil, err
+	}
+	return p, nil
+}
+
+// spawn clones the process: the C init running prog when there is one,
+// else the Go init.
+func spawn(l launch, prog *cinit.Program) (*initProcess, error) {
 	cmd, err := processCommand(l)
 	if err != nil {
 		return nil, err
@@ -164,12 +185,11 @@ func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
 	if prog != nil {
 		cmd.Env = []string{cinit.Env + "=" + strconv.Itoa(fdSync)}
 		// Queued before the clone, the program is there the moment the
-		// init asks for it, while this thread still moves out of the
-		// container's cgroups.
-		if err := unix.Sendmsg(sock.fd, prog.Bytes(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		// init asks for it.
+		if err := sendProgram(sock, prog); err != nil {
 			sock.close()
 			child.Close()
-			return nil, fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
+			return nil, err
 		}
 	}
 	if len(l.join) > 0 {
@@ -191,15 +211,17 @@ func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
 		sock.close()
 		return nil, fmt.Errorf("start container process: %w", err)
 	}
-
 	slog.Debug("cloned", "pid", cmd.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
-		"join", len(l.join), "exec", l.cfg.Exec)
-	p := &initProcess{cmd: cmd, sock: sock, prog: prog}
-	if err := p.handshake(l); err != nil {
-		p.abort()
-		return nil, err
+		"join", len(l.join), "exec", l.cfg.Exec, "program", prog != nil)
+	return &initProcess{cmd: cmd, sock: sock, prog: prog}, nil
+}
+
+// sendProgram writes the C init's program to the socket as one packet.
+func sendProgram(sock *syncSocket, prog *cinit.Program) error {
+	if err := unix.Sendmsg(sock.fd, prog.Bytes(), nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return fmt.Errorf("send program: %w", os.NewSyscallError("sendmsg", err))
 	}
-	return p, nil
+	return nil
 }
 
 // cloneProcess starts cmd, inside its cgroup when l says how. The clone

@@ -64,6 +64,12 @@ func buildProgram(cfg *initConfig) (*cinit.Program, error) {
 	spec := cfg.Spec
 	p := cinit.New()
 
+	if len(cfg.joinTasks) > 0 {
+		p.Add(cinit.OpStep, "join cgroup")
+		for _, tasks := range cfg.joinTasks {
+			p.Add(cinit.OpWrite, tasks, "0")
+		}
+	}
 	if cfg.UnshareCgroup {
 		p.Add(cinit.OpStep, "cgroup namespace")
 		p.Add(cinit.OpUnshare, cinit.Num(unix.CLONE_NEWCGROUP))

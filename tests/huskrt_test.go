@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -188,6 +189,11 @@ func TestHuskrtBadConfig(t *testing.T) {
 		{"mount", "/nonexistent-source", func(s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Type: "bind", Source: "/nonexistent-source", Options: []string{"bind"}})
 		}},
+		// Refused by the kernel while the cgroup is set up: none of the
+		// cgroup's directories may stay.
+		{"cpuset", "linux.resources.cpu.cpus", func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "4095"}}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,8 +207,33 @@ func TestHuskrtBadConfig(t *testing.T) {
 			if entries, _ := os.ReadDir(b.root); len(entries) != 0 {
 				t.Fatalf("failed create left state: %v", entries)
 			}
+			if left := cgroupsNamed("-bad"); len(left) != 0 {
+				t.Fatalf("failed create left cgroups: %v", left)
+			}
 		})
 	}
+}
+
+// cgroupsNamed lists the husk-* cgroup directories whose name ends in
+// suffix, in every hierarchy, down to a few levels.
+func cgroupsNamed(suffix string) []string {
+	var out []string
+	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), "husk-") {
+			if strings.HasSuffix(d.Name(), suffix) {
+				out = append(out, p)
+			}
+			return fs.SkipDir
+		}
+		if strings.Count(p, "/") > 8 {
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return out
 }
 
 // TestHuskrtNoHostFDs checks that only stdio (and what --preserve-fds
