@@ -34,10 +34,11 @@ func Open(root string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, dir := range []string{"containers", "mnt"} {
-		if err := os.MkdirAll(filepath.Join(root, dir), 0o700); err != nil {
-			return nil, fmt.Errorf("create %s dir: %w", dir, err)
-		}
+	if err := fsutil.MkdirTop(filepath.Join(root, "containers"), 0o700); err != nil {
+		return nil, fmt.Errorf("create containers dir: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "mnt"), 0o700); err != nil {
+		return nil, fmt.Errorf("create mnt dir: %w", err)
 	}
 	rt, err := runtime.New(filepath.Join(root, "run"))
 	if err != nil {

@@ -62,7 +62,7 @@ type Runtime struct {
 
 // New returns a runtime whose state lives under root, creating it.
 func New(root string) (*Runtime, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := fsutil.MkdirTop(root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %q: %w", root, err)
 	}
 	return &Runtime{root: root}, nil

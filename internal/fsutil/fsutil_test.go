@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestWriteFileReplacesWhole(t *testing.T) {
@@ -53,5 +55,31 @@ func TestLockExcludes(t *testing.T) {
 	case <-got:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the shared lock never came after the release")
+	}
+}
+
+func TestMkdirTopMarks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "containers")
+	if err := MkdirTop(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetInt(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		t.Skipf("the filesystem of %s has no inode flags: %v", dir, err)
+	}
+	if flags&fsTopdirFL == 0 {
+		if err := unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, flags|fsTopdirFL); err != nil {
+			t.Skipf("the filesystem of %s refuses the top-directory flag: %v", dir, err)
+		}
+		t.Fatalf("MkdirTop left %s without the top-directory flag (flags %#x)", dir, flags)
+	}
+	// Marked already: a second call changes nothing and succeeds.
+	if err := MkdirTop(dir, 0o700); err != nil {
+		t.Fatal(err)
 	}
 }
