@@ -44,6 +44,7 @@ func Open(root string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	rt.SeccompCache = filepath.Join(root, "cache", "seccomp")
 
 	net, err := network.Open(filepath.Join(root, "networks"))
 	if err != nil {

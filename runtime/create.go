@@ -101,7 +101,7 @@ func (r *Runtime) create(o CreateOptions) (_ *Process, err error) {
 	}
 	var compiled chan compiledSeccomp
 	if o.Spec.Linux.Seccomp != nil {
-		compiled = startSeccomp(o.Spec.Linux.Seccomp)
+		compiled = startSeccomp(o.Spec.Linux.Seccomp, r.SeccompCache)
 	}
 	l, fifo, err := r.launchFor(o, st)
 	if err != nil {

@@ -75,3 +75,69 @@ func BenchmarkBuildProgram(b *testing.B) {
 		}
 	}
 }
+
+// TestSeccompCache checks that a cached filter is the one the compiler
+// makes, that the cache is what a later compile reads, and that an entry
+// another binary wrote, or a broken one, is compiled again.
+func TestSeccompCache(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	profile := seccomp.DefaultProfile()
+	want, err := seccomp.Compile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(p *seccomp.Program, want *seccomp.Program) bool {
+		return p != nil && reflect.DeepEqual(p.Filter, want.Filter) && p.Flags == want.Flags
+	}
+	if got, err := compileCached(profile, dir); err != nil || !same(got, want) {
+		t.Fatalf("first compile: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("cache holds %v, want one entry", entries)
+	}
+	entry := filepath.Join(dir, entries[0].Name())
+	good, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A later compile reads the entry: one made to differ shows it.
+	other := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
+	small, err := seccomp.Compile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := good[:len(good)-8*len(want.Filter)]
+	if err := os.WriteFile(entry, append(head[:len(head):len(head)], encodeFilter(small.Filter)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := compileCached(profile, dir); !same(got, small) {
+		t.Fatal("the cached filter was not read")
+	}
+
+	// Another binary's entry, and a broken one, are replaced.
+	for _, bad := range [][]byte{
+		[]byte(seccompCacheMagic + "1:2:3.4:5\n0\n" + string(encodeFilter(small.Filter))),
+		good[:len(good)-3],
+	} {
+		if err := os.WriteFile(entry, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := compileCached(profile, dir); err != nil || !same(got, want) {
+			t.Fatalf("after a bad entry: %v", err)
+		}
+		if b, _ := os.ReadFile(entry); string(b) != string(good) {
+			t.Fatal("the bad entry was not replaced")
+		}
+	}
+
+	// Another profile has its own entry.
+	if got, err := compileCached(other, dir); err != nil || !same(got, small) {
+		t.Fatalf("other profile: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("cache holds %v, want two entries", entries)
+	}
+}

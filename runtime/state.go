@@ -58,6 +58,9 @@ func (r *Runtime) hooks(st *State) *specs.Hooks {
 // Runtime keeps container state under one root directory.
 type Runtime struct {
 	root string
+	// SeccompCache, when set, is a directory where compiled seccomp
+	// filters are kept between runs (see compileCached).
+	SeccompCache string
 }
 
 // New returns a runtime whose state lives under root, creating it.
