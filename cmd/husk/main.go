@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"husk/engine"
+	"husk/internal/cliflags"
 	"husk/runtime"
 )
 
@@ -66,6 +67,7 @@ func main() {
 	}
 
 	setUsageError(app.Commands)
+	cliflags.Cache(app.Commands, app.Flags)
 
 	if err := app.Run(os.Args); err != nil {
 		var ex exitCode

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"husk/internal/cliflags"
 	_ "husk/namespaces/nsenter"
 	"husk/runtime"
 )
@@ -47,6 +48,7 @@ func main() {
 		},
 	}
 
+	cliflags.Cache(app.Commands, app.Flags)
 	err := app.Run(os.Args)
 	var ex exitCode
 	switch {
