@@ -141,3 +141,57 @@ func TestSeccompCache(t *testing.T) {
 		t.Fatalf("cache holds %v, want two entries", entries)
 	}
 }
+
+// TestProfileBytesCoversTheSpec checks that the cache key writes every
+// field of the seccomp types, and that a change of any field changes it.
+func TestProfileBytesCoversTheSpec(t *testing.T) {
+	written := map[reflect.Type][]string{
+		reflect.TypeFor[specs.LinuxSeccomp](): {"DefaultAction", "DefaultErrnoRet", "Architectures",
+			"Flags", "ListenerPath", "ListenerMetadata", "Syscalls"},
+		reflect.TypeFor[specs.LinuxSyscall]():    {"Names", "Action", "ErrnoRet", "Args"},
+		reflect.TypeFor[specs.LinuxSeccompArg](): {"Index", "Value", "ValueTwo", "Op"},
+	}
+	for typ, fields := range written {
+		var have []string
+		for f := range typ.Fields() {
+			have = append(have, f.Name)
+		}
+		if !reflect.DeepEqual(have, fields) {
+			t.Errorf("%s has fields %v; profileBytes writes %v", typ, have, fields)
+		}
+	}
+
+	one := uint(1)
+	base := func() *specs.LinuxSeccomp {
+		return &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"a", "b"}, Action: specs.ActAllow,
+				Args: []specs.LinuxSeccompArg{{Index: 1, Value: 2, ValueTwo: 3, Op: specs.OpEqualTo}}}}}
+	}
+	changes := []func(*specs.LinuxSeccomp){
+		func(s *specs.LinuxSeccomp) { s.DefaultAction = specs.ActKill },
+		func(s *specs.LinuxSeccomp) { s.DefaultErrnoRet = &one },
+		func(s *specs.LinuxSeccomp) { s.Architectures = []specs.Arch{specs.ArchX86} },
+		func(s *specs.LinuxSeccomp) { s.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"} },
+		func(s *specs.LinuxSeccomp) { s.ListenerPath = "/x" },
+		func(s *specs.LinuxSeccomp) { s.ListenerMetadata = "x" },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Names = []string{"ab"} },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Names = []string{"a", "b", ""} },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Action = specs.ActLog },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].ErrnoRet = &one },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Args[0].Index = 0 },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Args[0].Value = 0 },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Args[0].ValueTwo = 0 },
+		func(s *specs.LinuxSeccomp) { s.Syscalls[0].Args[0].Op = specs.OpNotEqual },
+		func(s *specs.LinuxSeccomp) { s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{}) },
+	}
+	seen := map[string]int{string(profileBytes(base())): -1}
+	for i, change := range changes {
+		s := base()
+		change(s)
+		key := string(profileBytes(s))
+		if j, dup := seen[key]; dup {
+			t.Errorf("change %d gives the same key as %d", i, j)
+		}
+		seen[key] = i
+	}
+}
