@@ -133,7 +133,7 @@ type mountEntry struct {
 func parseMountinfo(r io.Reader) ([]mountEntry, error) {
 	var out []mountEntry
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	sc.Buffer(nil, 1024*1024) // grows past 4 KiB only for long lines
 	for sc.Scan() {
 		line := sc.Text()
 		before, after, ok := strings.Cut(line, " - ")

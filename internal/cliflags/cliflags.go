@@ -25,30 +25,35 @@ func wrapAll(flags []cli.Flag) {
 }
 
 // wrap returns f with its names cached; a flag of a type it does not
-// know is returned as it is.
+// know is returned as it is. The names are the flag's Name and Aliases,
+// which is what Names() makes of them but for its strip of anything after
+// a comma or space (a v1 spelling no flag here has).
 func wrap(f cli.Flag) cli.Flag {
-	n := f.Names()
 	switch f := f.(type) {
 	case *cli.BoolFlag:
-		return boolFlag{f, n}
+		return boolFlag{f, names(f.Name, f.Aliases)}
 	case *cli.StringFlag:
-		return stringFlag{f, n}
+		return stringFlag{f, names(f.Name, f.Aliases)}
 	case *cli.StringSliceFlag:
-		return stringSliceFlag{f, n}
+		return stringSliceFlag{f, names(f.Name, f.Aliases)}
 	case *cli.IntFlag:
-		return intFlag{f, n}
+		return intFlag{f, names(f.Name, f.Aliases)}
 	case *cli.Int64Flag:
-		return int64Flag{f, n}
+		return int64Flag{f, names(f.Name, f.Aliases)}
 	case *cli.Int64SliceFlag:
-		return int64SliceFlag{f, n}
+		return int64SliceFlag{f, names(f.Name, f.Aliases)}
 	case *cli.UintFlag:
-		return uintFlag{f, n}
+		return uintFlag{f, names(f.Name, f.Aliases)}
 	case *cli.Uint64Flag:
-		return uint64Flag{f, n}
+		return uint64Flag{f, names(f.Name, f.Aliases)}
 	case *cli.DurationFlag:
-		return durationFlag{f, n}
+		return durationFlag{f, names(f.Name, f.Aliases)}
 	}
 	return f
+}
+
+func names(name string, aliases []string) []string {
+	return append([]string{name}, aliases...)
 }
 
 // Each wrapper keeps the flag's methods (Apply, String, the help text's)

@@ -63,7 +63,11 @@ func TestCachedFlagsParseAsBefore(t *testing.T) {
 		}
 	}
 	a, _ := app(&bytes.Buffer{}, true)
-	for _, f := range a.Commands[0].Flags {
+	plain, _ := app(&bytes.Buffer{}, false)
+	for i, f := range a.Commands[0].Flags {
+		if want := plain.Commands[0].Flags[i].Names(); !slices.Equal(f.Names(), want) {
+			t.Errorf("names %v, want %v", f.Names(), want)
+		}
 		if _, ok := f.(interface{ Apply(*flag.FlagSet) error }); !ok || f.Names()[0] == "" {
 			t.Errorf("flag %v lost its methods", f)
 		}
