@@ -195,3 +195,19 @@ func TestProfileBytesCoversTheSpec(t *testing.T) {
 		seen[key] = i
 	}
 }
+
+// BenchmarkSeccompCached is a husk run's seccomp step once the cache holds
+// the profile: the key, a file read and the decode (compare
+// seccomp.BenchmarkCompileDefault).
+func BenchmarkSeccompCached(b *testing.B) {
+	dir := b.TempDir()
+	profile := seccomp.DefaultProfile()
+	if _, err := compileCached(profile, dir); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := compileCached(profile, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
