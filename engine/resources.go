@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,17 +100,37 @@ func cpuLimits(o ResourceOptions) (*specs.LinuxCPU, error) {
 	}
 	cpu := &specs.LinuxCPU{Cpus: o.CpusetCPUs}
 	if o.CPUs != "" {
-		quota, period, err := cgroups.CPUQuota(o.CPUs)
+		quota, period, err := cpuQuota(o.CPUs)
 		if err != nil {
-			return nil, fmt.Errorf("--cpus: %w", err)
+			return nil, err
 		}
 		cpu.Quota, cpu.Period = &quota, &period
 	}
 	if o.CPUShares != 0 {
+		// The kernel's range for cpu.shares (v1), which v2's weight maps.
+		if o.CPUShares < 2 || o.CPUShares > 262144 {
+			return nil, fmt.Errorf("--cpu-shares %d: want 2 to 262144", o.CPUShares)
+		}
 		shares := o.CPUShares
 		cpu.Shares = &shares
 	}
 	return cpu, nil
+}
+
+// cpuQuota reads --cpus as Docker does: at least 0.01 (a 1 ms quota per
+// 100 ms period, the kernel's least) and at most the CPUs husk may use.
+func cpuQuota(cpus string) (int64, uint64, error) {
+	quota, period, err := cgroups.CPUQuota(cpus)
+	if err != nil {
+		return 0, 0, fmt.Errorf("--cpus %q: want a positive number such as 0.5 or 2", cpus)
+	}
+	if quota < 1000 {
+		return 0, 0, fmt.Errorf("--cpus %s: the minimum is 0.01", cpus)
+	}
+	if n := goruntime.NumCPU(); quota > int64(n)*int64(period) {
+		return 0, 0, fmt.Errorf("--cpus %s: want 0.01 to %d, the CPUs this host has", cpus, n)
+	}
+	return quota, period, nil
 }
 
 // parseDevice reads --device HOST[:CONTAINER[:PERMS]] into the node to
