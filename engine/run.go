@@ -55,7 +55,7 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	slog.Debug("image resolved", "image", o.Image, "id", img.ID, "took", time.Since(start))
 	id := newID()
 	if o.Hostname == "" {
-		o.Hostname = ShortID(id)
+		o.Hostname = defaultHostname(o.Network, id)
 	}
 	spec, err := buildSpec(img.Config.Config, o.ProcessOptions, e.mountPoint())
 	if err != nil {
@@ -96,6 +96,17 @@ func (e *Engine) recordEnd(c *Container) error {
 		return nil
 	}
 	return e.saveRecord(c)
+}
+
+// defaultHostname is the container's short id, or, for a container on
+// the host's network, the host's name, as Docker has it.
+func defaultHostname(network, id string) string {
+	if network == NetworkHost {
+		if name, err := os.Hostname(); err == nil {
+			return name
+		}
+	}
+	return ShortID(id)
 }
 
 // resolveImage finds the image in the store, importing an oci:DIR[:REF]

@@ -87,6 +87,18 @@ func TestHostname(t *testing.T) {
 	if got := mustRun(t, "--hostname", "box1", "busybox:musl", "hostname"); got != "box1\n" {
 		t.Fatalf("hostname %q, want box1", got)
 	}
+	// On the host's network the container has the host's name, as in
+	// Docker; otherwise its short id.
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRun(t, "--network", "host", "busybox:musl", "hostname"); got != host+"\n" {
+		t.Fatalf("--network host: hostname %q, want the host's %q", got, host)
+	}
+	if got := mustRun(t, "--network", "none", "busybox:musl", "hostname"); len(got) != 13 {
+		t.Fatalf("--network none: hostname %q, want a 12-digit short id", got)
+	}
 }
 
 func TestEnvAndWorkdir(t *testing.T) {
