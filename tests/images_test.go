@@ -155,3 +155,38 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestImagesOfRepository checks `husk images REPOSITORY[:TAG]`, which
+// lists only that repository's images, or that one tag's.
+func TestImagesOfRepository(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	if r := runHusk(root, nil, "image", "import", filepath.Join(imagesDir, "alpine-3.20.3"), "alpine:3.20.3"); r.code != 0 {
+		t.Fatalf("import alpine: %s", r.stderr)
+	}
+	rows := func(args ...string) []string {
+		r := runHusk(root, nil, append([]string{"images"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("images %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		return strings.Split(strings.TrimSpace(r.stdout), "\n")
+	}
+	if got := rows(); len(got) != 3 {
+		t.Fatalf("images: %q, want a header and two images", got)
+	}
+	if got := rows("busybox"); len(got) != 2 || !strings.HasPrefix(got[1], "busybox ") {
+		t.Fatalf("images busybox: %q", got)
+	}
+	if got := rows("alpine:3.20.3"); len(got) != 2 || !strings.HasPrefix(got[1], "alpine ") {
+		t.Fatalf("images alpine:3.20.3: %q", got)
+	}
+	if got := rows("alpine:edge"); len(got) != 1 {
+		t.Fatalf("images alpine:edge: %q, want the header alone", got)
+	}
+	if got := rows("-q", "alpine"); len(got) != 1 || len(got[0]) != 12 {
+		t.Fatalf("images -q alpine: %q, want one short id", got)
+	}
+	if r := runHusk(root, nil, "images", "a", "b"); r.code == 0 || !strings.Contains(r.stderr, "at most one") {
+		t.Fatalf("images a b: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -12,10 +13,11 @@ import (
 )
 
 var imagesCommand = &cli.Command{
-	Name:   "images",
-	Usage:  "list images in the store",
-	Flags:  []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"}},
-	Action: listImages,
+	Name:      "images",
+	Usage:     "list images in the store, or those of one repository",
+	ArgsUsage: "[REPOSITORY[:TAG]]",
+	Flags:     []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print ids only"}},
+	Action:    listImages,
 }
 
 var rmiCommand = &cli.Command{
@@ -41,7 +43,7 @@ var imageCommand = &cli.Command{
 			ArgsUsage: "PATH [NAME[:TAG]]",
 			Action:    importImage,
 		},
-		{Name: "ls", Aliases: []string{"list"}, Usage: "list images", Action: listImages,
+		{Name: "ls", Aliases: []string{"list"}, Usage: "list images", ArgsUsage: "[REPOSITORY[:TAG]]", Action: listImages,
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}}}},
 		{Name: "rm", Usage: "remove images", ArgsUsage: "IMAGE [IMAGE...]", Action: removeImages,
 			Flags: []cli.Flag{forceFlag}},
@@ -65,6 +67,10 @@ func importImage(c *cli.Context) error {
 }
 
 func listImages(c *cli.Context) error {
+	if c.NArg() > 1 {
+		return fmt.Errorf("images: want at most one REPOSITORY[:TAG], got %d arguments", c.NArg())
+	}
+	match := nameMatcher(c.Args().First())
 	e, err := openEngine(c)
 	if err != nil {
 		return err
@@ -80,13 +86,14 @@ func listImages(c *cli.Context) error {
 	}
 	for _, img := range imgs {
 		id := shortDigest(string(img.ID))
-		if c.Bool("quiet") {
-			fmt.Fprintln(w, id)
-			continue
-		}
 		names := img.Names
 		if len(names) == 0 {
 			names = []string{"<none>:<none>"}
+		}
+		names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !match(n) })
+		if len(names) > 0 && c.Bool("quiet") {
+			fmt.Fprintln(w, id)
+			continue
 		}
 		for _, n := range names {
 			repo, tag := splitName(n)
@@ -94,6 +101,21 @@ func listImages(c *cli.Context) error {
 		}
 	}
 	return w.Flush()
+}
+
+// nameMatcher reports which image names a `husk images` argument picks:
+// all for none, the repository's for REPOSITORY, one name for
+// REPOSITORY:TAG, as docker images has it.
+func nameMatcher(arg string) func(name string) bool {
+	if arg == "" {
+		return func(string) bool { return true }
+	}
+	repo, tag := splitName(arg)
+	anyTag := !strings.Contains(arg[strings.LastIndexByte(arg, '/')+1:], ":")
+	return func(name string) bool {
+		r, t := splitName(name)
+		return r == repo && (anyTag || t == tag)
+	}
 }
 
 func removeImages(c *cli.Context) error {
