@@ -168,6 +168,14 @@ func newRoot(t *testing.T) string {
 	if r.code != 0 {
 		t.Fatalf("import: %s", r.stderr)
 	}
+	// Whatever a failed test left running goes before the dir does, its
+	// cgroups with it (cleanups run last first).
+	t.Cleanup(func() {
+		ids := strings.Fields(runHusk(root, nil, "ps", "-aq").stdout)
+		if len(ids) > 0 {
+			runHusk(root, nil, append([]string{"rm", "-f"}, ids...)...)
+		}
+	})
 	return root
 }
 

@@ -173,6 +173,13 @@ func startHusk(t *testing.T, root string, args ...string) (*exec.Cmd, *strings.B
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A test that fails before it ends the run must not leave it behind.
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	pw.Close()
 	buf := make([]byte, 6)
 	if _, err := pr.Read(buf); err != nil || string(buf) != "ready\n" {
