@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -177,6 +178,7 @@ func startInCgroup(l launch, cg cgroups.Manager, spec *specs.Spec) (*initProcess
 	planned := planInit(l)
 
 	err = completeCgroup(cg, spec)
+	slog.Debug("cgroup ready", "path", cg.Path(), "initJoins", joining != nil)
 	plan := <-planned
 	if err == nil {
 		err = plan.err
