@@ -45,10 +45,14 @@ func (e *Engine) Run(o RunOptions) (int, error) {
 	defer fwd.stop()
 
 	start := time.Now()
+	if _, _, ok := parseOCIRef(o.Image); ok {
+		fwd.armed() // an import writes to the store
+	}
 	img, err := e.resolveImage(o.Image)
 	if err != nil {
 		return 0, err
 	}
+	fwd.armed()
 	if sig := fwd.interrupted(); sig != 0 {
 		return 128 + int(sig), nil
 	}

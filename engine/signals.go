@@ -44,8 +44,9 @@ var terminating = map[unix.Signal]bool{
 // kills the container and exits 128+N, as if the signal had killed it.
 type forwarder struct {
 	ch chan os.Signal
-	// rest is closed once ignoredByGo are caught too (see catchSignals).
-	rest chan struct{}
+	// fatal is closed once fatalToHusk are caught, rest once ignoredByGo
+	// are too (see catchSignals).
+	fatal, rest chan struct{}
 
 	mu     sync.Mutex
 	ctr    *runtime.Process
@@ -55,22 +56,29 @@ type forwarder struct {
 	closed bool
 }
 
-// catchSignals starts catching the forwarded signals: fatalToHusk at
-// once, ignoredByGo on another goroutine. signal.Notify waits for a round
-// trip with the Go runtime's signal-mask thread per signal, ~50 us each
-// here; ignoredByGo are only needed once the container runs (forward
-// waits for them), and until they are caught the runtime ignores them,
-// as husk then does.
+// catchSignals starts catching the forwarded signals on another
+// goroutine: signal.Notify waits for a round trip with the Go runtime's
+// signal-mask thread per signal, ~50 us each here, which overlaps the
+// image's lookup that way. fatalToHusk come first: until they are caught
+// (armed), one of them still ends husk, so nothing of the container may
+// be made before. ignoredByGo are only needed once the container runs
+// (forward waits for them); until they are caught the runtime ignores
+// them, as husk then does.
 func catchSignals() *forwarder {
-	f := &forwarder{ch: make(chan os.Signal, 32), rest: make(chan struct{})}
-	signal.Notify(f.ch, fatalToHusk...)
+	f := &forwarder{ch: make(chan os.Signal, 32), fatal: make(chan struct{}), rest: make(chan struct{})}
 	go func() {
+		signal.Notify(f.ch, fatalToHusk...)
+		close(f.fatal)
 		signal.Notify(f.ch, ignoredByGo...)
 		close(f.rest)
 	}()
 	go f.loop()
 	return f
 }
+
+// armed returns once fatalToHusk are caught: from then on, a signal that
+// would end husk is recorded instead (see interrupted).
+func (f *forwarder) armed() { <-f.fatal }
 
 // interrupted returns the terminating signal received before the
 // container started, or 0.

@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,4 +383,40 @@ func TestReadOnlyRoot(t *testing.T) {
 	if out := mustRun(t, "busybox:musl", "sh", "-c", "touch /x && echo root-writable"); out != "root-writable\n" {
 		t.Fatalf("without --read-only: %q", out)
 	}
+}
+
+// TestSignalDuringStart sends SIGTERM to husk run at many moments of its
+// start, from before it catches signals to after the container runs:
+// husk must end as SIGTERM would end it (by the signal, or exit 143), and
+// leave nothing of the container behind whichever step it was at.
+func TestSignalDuringStart(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	for i := range 30 {
+		cmd := exec.Command(huskBin, "--root", root, "run", "--rm", "--network", "none", "busybox:musl", "sleep", "5")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i) * 300 * time.Microsecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !(ws.Signaled() && ws.Signal() == syscall.SIGTERM) && ws.ExitStatus() != 143 {
+			t.Errorf("SIGTERM after %v: %v, want death by SIGTERM or exit 143", time.Duration(i)*300*time.Microsecond, cmd.ProcessState)
+		}
+	}
+	runHusk(root, nil, "ps", "-a") // as a later husk command would: it reaps what a killed husk left
+	assertClean(t, root)
+	for _, d := range cgroupsNamed("") {
+		if strings.Contains(d, rootHash(root)) {
+			t.Errorf("cgroup left: %s", d)
+		}
+	}
+}
+
+// rootHash is the part of a container's cgroup name that tells root's
+// containers from others (runtime.cgroupPath).
+func rootHash(root string) string {
+	sum := sha256.Sum256([]byte(filepath.Join(root, "run")))
+	return "husk-" + hex.EncodeToString(sum[:4]) + "-"
 }
