@@ -233,7 +233,7 @@ func (r *Runtime) persist(o CreateOptions, st *State, pid int) error {
 	st.Pid = pid
 	start, err := processStartTime(pid)
 	if err != nil {
-		return fmt.Errorf("container init exited during create: %w", err)
+		return fmt.Errorf("%w: %w", errInitGone, err)
 	}
 	st.StartTime = start
 	if !o.NoSpecCopy {

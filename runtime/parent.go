@@ -351,11 +351,21 @@ func (p *initProcess) whyGone(l launch, sendErr error) error {
 func (p *initProcess) setUpAndReport(l launch) error {
 	if l.whileSetUp != nil {
 		if err := l.whileSetUp(p.pid()); err != nil {
+			if errors.Is(err, errInitGone) {
+				// It failed fast: what it reported says more.
+				if rerr := p.readReports(l); rerr != nil {
+					return rerr
+				}
+			}
 			return err
 		}
 	}
 	return p.readReports(l)
 }
+
+// errInitGone is whileSetUp's error when the process exited before it
+// could be recorded.
+var errInitGone = errors.New("container init exited during create")
 
 // enterNamespaces sends the namespaces to join to the C constructor and,
 // when it forks into a joined pid namespace, learns the real pid.
