@@ -195,3 +195,33 @@ func rmdirRetry(dir string) error {
 		}
 	}
 }
+
+// DestroyNamed removes the cgroups named name (and what is nested in
+// them) wherever they are in the hierarchies under the mount root, down
+// to a few levels: those of a container whose creator died before it
+// recorded where, under its own cgroups, it made them.
+func DestroyNamed(name string, opts ...Option) error {
+	hs, err := discover(newConfig(opts))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, h := range hs {
+		depth := strings.Count(h.mountpoint, "/")
+		filepath.WalkDir(h.mountpoint, func(p string, d fs.DirEntry, err error) error {
+			switch {
+			case err != nil || !d.IsDir():
+				return nil
+			case d.Name() == name:
+				if err := removeTree(p); err != nil {
+					errs = append(errs, err)
+				}
+				return fs.SkipDir
+			case strings.Count(p, "/")-depth >= 6:
+				return fs.SkipDir
+			}
+			return nil
+		})
+	}
+	return errors.Join(errs...)
+}

@@ -34,6 +34,10 @@ type Container struct {
 	Command    []string  `json:"command"`
 	Created    time.Time `json:"created"`
 	AutoRemove bool      `json:"autoRemove,omitempty"`
+	// Creator is the husk that made the container. A container without
+	// runtime state whose creator is gone was left half made: it counts
+	// as exited, so that rm and the reaping of --rm containers take it.
+	Creator *runtime.ProcessRef `json:"creator,omitempty"`
 
 	// Finished and ExitCode are set once husk has seen the process exit.
 	Finished *time.Time `json:"finished,omitempty"`
@@ -78,7 +82,7 @@ func (e *Engine) loadRecord(id string) (*Container, error) {
 		if st.Status == specs.StateStopped {
 			c.Status, c.Pid = "exited", 0
 		}
-	} else if c.Finished != nil {
+	} else if c.Finished != nil || c.Creator != nil && !c.Creator.Alive() {
 		c.Status = "exited"
 	}
 	return c, nil
@@ -113,20 +117,31 @@ func (e *Engine) List() ([]*Container, error) {
 // each loads every container with load; half-created ones, whose record
 // is missing or torn, are left out (their creator removes them).
 func (e *Engine) each(load func(id string) (*Container, error)) ([]*Container, error) {
+	out, _, err := e.eachWithUnrecorded(load)
+	return out, err
+}
+
+// eachWithUnrecorded is each, also returning the ids of directories
+// without a record.
+func (e *Engine) eachWithUnrecorded(load func(id string) (*Container, error)) ([]*Container, []string, error) {
 	entries, err := os.ReadDir(filepath.Join(e.root, "containers"))
 	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
+		return nil, nil, fmt.Errorf("list containers: %w", err)
 	}
 	var out []*Container
+	var unrecorded []string
 	for _, ent := range entries {
 		if !ent.IsDir() {
 			continue
 		}
-		if c, err := load(ent.Name()); err == nil {
+		c, err := load(ent.Name())
+		if err == nil {
 			out = append(out, c)
+		} else if errors.Is(err, ErrNoContainer) {
+			unrecorded = append(unrecorded, ent.Name())
 		}
 	}
-	return out, nil
+	return out, unrecorded, nil
 }
 
 // Lookup finds a container by name, full id or unique id prefix.
@@ -220,13 +235,35 @@ func (e *Engine) removeOverlayDir(id, sub string) error {
 // reapAutoRemoved removes --rm containers that have stopped but are still
 // on disk because their husk was killed before it could remove them.
 func (e *Engine) reapAutoRemoved() {
-	all, err := e.List()
+	all, unrecorded, err := e.eachWithUnrecorded(e.loadRecord)
 	if err != nil {
 		return
 	}
 	for _, c := range all {
 		if c.AutoRemove && c.Status == "exited" {
 			e.remove(c.ID, false, true)
+		}
+	}
+	e.sweepUnrecorded(unrecorded)
+}
+
+// sweepUnrecorded removes container dirs without a record, left by a
+// husk killed while it made them: create makes a container's dirs and
+// then its record under the engine lock, so under that lock a dir without
+// a record is nobody's.
+func (e *Engine) sweepUnrecorded(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	unlock, err := e.lock()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	for _, id := range ids {
+		_, err := os.Stat(filepath.Join(e.containerDir(id), "container.json"))
+		if errors.Is(err, fs.ErrNotExist) {
+			os.RemoveAll(e.containerDir(id))
 		}
 	}
 }

@@ -132,7 +132,7 @@ func (e *Engine) create(img *image.Image, o RunOptions, id string, cmd []string)
 	defer unlock()
 
 	c := &Container{ID: id, Name: o.Name, Image: o.Image, ImageID: string(img.ID),
-		Command: cmd, Created: time.Now().UTC(), AutoRemove: o.Remove}
+		Command: cmd, Created: time.Now().UTC(), AutoRemove: o.Remove, Creator: runtime.Self()}
 	if c.Name == "" {
 		c.Name = "husk-" + ShortID(c.ID)
 	}

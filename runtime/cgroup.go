@@ -21,6 +21,12 @@ func (r *Runtime) cgroupPath(id string, spec *specs.Spec) string {
 	if spec.Linux.CgroupsPath != "" {
 		return spec.Linux.CgroupsPath
 	}
+	return r.cgroupName(id)
+}
+
+// cgroupName is the name of a container's cgroup when its spec has no
+// cgroupsPath.
+func (r *Runtime) cgroupName(id string) string {
 	sum := sha256.Sum256([]byte(r.root))
 	return "husk-" + hex.EncodeToString(sum[:4]) + "-" + id
 }

@@ -8,6 +8,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"husk/cgroups"
 )
 
 // Delete removes a container: its cgroup and state, after the poststop
@@ -21,6 +23,9 @@ func (r *Runtime) Delete(id string, force bool) error {
 	defer unlock()
 
 	st, err := r.State(id)
+	if errors.Is(err, ErrNotExist) {
+		return r.removeUnsaved(id)
+	}
 	if err != nil {
 		return err
 	}
@@ -38,9 +43,36 @@ func (r *Runtime) Delete(id string, force bool) error {
 	return r.remove(st)
 }
 
+// removeUnsaved removes a state dir without a state, and the cgroup
+// made for it: one whose creator was killed before it saved the state,
+// which names the cgroup. A creator takes the dir's lock right after its
+// mkdir and keeps it until the state is saved, so under the lock a dir
+// older than a moment is nobody's. Its cgroup is looked for by the name a
+// spec without a cgroupsPath gives it (one with a path of its own is
+// not found).
+func (r *Runtime) removeUnsaved(id string) error {
+	fi, err := os.Stat(r.dir(id))
+	if err != nil {
+		return fmt.Errorf("container %q %w", id, ErrNotExist)
+	}
+	if time.Since(fi.ModTime()) < 50*time.Millisecond {
+		return fmt.Errorf("container %q is being created", id)
+	}
+	if err := cgroups.DestroyNamed(r.cgroupName(id)); err != nil {
+		return fmt.Errorf("remove cgroup of %q: %w", id, err)
+	}
+	if err := os.RemoveAll(r.dir(id)); err != nil {
+		return fmt.Errorf("remove state of %q: %w", id, err)
+	}
+	return nil
+}
+
 // killAndWait kills every process of the container and waits until its
 // init is gone.
 func (r *Runtime) killAndWait(st *State) error {
+	if st.Pid <= 0 {
+		return fmt.Errorf("container %q is being created", st.ID)
+	}
 	if err := r.signalAll(st, int(unix.SIGKILL)); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +44,23 @@ type State struct {
 	Hooks     *specs.Hooks `json:"hooks,omitempty"`
 	HooksKept bool         `json:"hooksKept,omitempty"`
 }
+
+// ProcessRef names a process across pid reuse: its pid and its start time
+// (see StartTime).
+type ProcessRef struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// Alive reports whether the process still runs.
+func (p *ProcessRef) Alive() bool { return alive(p.Pid, p.Start) }
+
+// Self is this process.
+var Self = sync.OnceValue(func() *ProcessRef {
+	pid := os.Getpid()
+	start, _ := processStartTime(pid)
+	return &ProcessRef{Pid: pid, Start: start}
+})
 
 // hooks returns the container's hooks, or nil.
 func (r *Runtime) hooks(st *State) *specs.Hooks {

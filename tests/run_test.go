@@ -420,3 +420,30 @@ func rootHash(root string) string {
 	sum := sha256.Sum256([]byte(filepath.Join(root, "run")))
 	return "husk-" + hex.EncodeToString(sum[:4]) + "-"
 }
+
+// TestKillNineDuringStart kills husk run with SIGKILL at many moments of
+// its start: the next husk command must remove whatever the killed one
+// left of its --rm container, its cgroups and state included.
+func TestKillNineDuringStart(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	for i := range 40 {
+		cmd := exec.Command(huskBin, "--root", root, "run", "--rm", "--network", "none", "busybox:musl", "sleep", "5")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i) * 250 * time.Microsecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	// The containers die with their husk (a parent-death signal); the
+	// next command reaps what is left.
+	time.Sleep(100 * time.Millisecond)
+	runHusk(root, nil, "ps", "-a")
+	assertClean(t, root)
+	for _, d := range cgroupsNamed("") {
+		if strings.Contains(d, rootHash(root)) {
+			t.Errorf("cgroup left: %s", d)
+		}
+	}
+}
