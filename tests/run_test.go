@@ -392,20 +392,51 @@ func TestReadOnlyRoot(t *testing.T) {
 func TestSignalDuringStart(t *testing.T) {
 	need(t)
 	root := newRoot(t)
-	for i := range 30 {
+	for i, end := range signalDuringStart(t, root, syscall.SIGTERM, 30, 300*time.Microsecond) {
+		ws := end.Sys().(syscall.WaitStatus)
+		if !(ws.Signaled() && ws.Signal() == syscall.SIGTERM) && ws.ExitStatus() != 143 {
+			t.Errorf("SIGTERM %d: %v, want death by SIGTERM or exit 143", i, end)
+		}
+	}
+	assertReaped(t, root)
+}
+
+// TestKillNineDuringStart kills husk run with SIGKILL at many moments of
+// its start: the next husk command must remove whatever the killed one
+// left of its --rm container, its cgroups and state included.
+func TestKillNineDuringStart(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	signalDuringStart(t, root, syscall.SIGKILL, 40, 250*time.Microsecond)
+	// The containers die with their husk (a parent-death signal).
+	time.Sleep(100 * time.Millisecond)
+	assertReaped(t, root)
+}
+
+// signalDuringStart starts husk run --rm n times and sends sig to the
+// i-th i*step after its start; it returns how each ended.
+func signalDuringStart(t *testing.T, root string, sig syscall.Signal, n int, step time.Duration) []*os.ProcessState {
+	t.Helper()
+	var ends []*os.ProcessState
+	for i := range n {
 		cmd := exec.Command(huskBin, "--root", root, "run", "--rm", "--network", "none", "busybox:musl", "sleep", "5")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(i) * 300 * time.Microsecond)
-		cmd.Process.Signal(syscall.SIGTERM)
+		time.Sleep(time.Duration(i) * step)
+		cmd.Process.Signal(sig)
 		cmd.Wait()
-		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		if !(ws.Signaled() && ws.Signal() == syscall.SIGTERM) && ws.ExitStatus() != 143 {
-			t.Errorf("SIGTERM after %v: %v, want death by SIGTERM or exit 143", time.Duration(i)*300*time.Microsecond, cmd.ProcessState)
-		}
+		ends = append(ends, cmd.ProcessState)
 	}
-	runHusk(root, nil, "ps", "-a") // as a later husk command would: it reaps what a killed husk left
+	return ends
+}
+
+// assertReaped runs a husk command, which reaps what killed husks left
+// of --rm containers, and checks that nothing of root's containers is
+// left, cgroups included.
+func assertReaped(t *testing.T, root string) {
+	t.Helper()
+	runHusk(root, nil, "ps", "-a")
 	assertClean(t, root)
 	for _, d := range cgroupsNamed("") {
 		if strings.Contains(d, rootHash(root)) {
@@ -419,31 +450,4 @@ func TestSignalDuringStart(t *testing.T) {
 func rootHash(root string) string {
 	sum := sha256.Sum256([]byte(filepath.Join(root, "run")))
 	return "husk-" + hex.EncodeToString(sum[:4]) + "-"
-}
-
-// TestKillNineDuringStart kills husk run with SIGKILL at many moments of
-// its start: the next husk command must remove whatever the killed one
-// left of its --rm container, its cgroups and state included.
-func TestKillNineDuringStart(t *testing.T) {
-	need(t)
-	root := newRoot(t)
-	for i := range 40 {
-		cmd := exec.Command(huskBin, "--root", root, "run", "--rm", "--network", "none", "busybox:musl", "sleep", "5")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(i) * 250 * time.Microsecond)
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	// The containers die with their husk (a parent-death signal); the
-	// next command reaps what is left.
-	time.Sleep(100 * time.Millisecond)
-	runHusk(root, nil, "ps", "-a")
-	assertClean(t, root)
-	for _, d := range cgroupsNamed("") {
-		if strings.Contains(d, rootHash(root)) {
-			t.Errorf("cgroup left: %s", d)
-		}
-	}
 }
