@@ -50,6 +50,10 @@ func (m *Manager) Detach(containerID string) error {
 // with none to reclaim, the host is as the live leases say and GC
 // returns without asking the kernel (about 1 ms of every husk command).
 func (m *Manager) GC() error {
+	// Most husk commands run with no lease at all: no lock then.
+	if entries, err := os.ReadDir(m.path("leases")); err == nil && len(entries) == 0 {
+		return nil
+	}
 	unlock, err := m.lock()
 	if err != nil {
 		return err

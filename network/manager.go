@@ -85,6 +85,11 @@ func Open(root string, opts ...Option) (*Manager, error) {
 			return nil, fmt.Errorf("create network state dir %q: %w", dir, err)
 		}
 	}
+	// The usual case, every husk command: the default network is
+	// defined. Whether its file is sound is for its first user to find.
+	if _, err := os.Stat(m.path("networks", DefaultNetwork+".json")); err == nil {
+		return m, nil
+	}
 
 	unlock, err := m.lock()
 	if err != nil {
