@@ -147,8 +147,8 @@ func (e *Engine) create(img *image.Image, o RunOptions, id string, cmd []string)
 
 	dir := e.containerDir(c.ID)
 	// The upper dir's mode becomes the mode of the container's "/".
-	for _, sub := range []string{"upper", "work"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+	for _, d := range []string{dir, filepath.Join(dir, "upper"), filepath.Join(dir, "work")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("create container dir: %w", err)
 		}
