@@ -311,7 +311,19 @@ func (s *pmSuite) runArgs(args ...string) []string {
 // pull copies an OCI image layout into podman's store and names it.
 func (s *pmSuite) pull(t *testing.T, layout, name string) {
 	t.Helper()
-	r := s.mustPodman(t, "pull", "-q", "--signature-policy", filepath.Join(s.dir, "policy.json"), "oci:"+layout)
+	// podman names an image pulled from oci:PATH after the path, and a
+	// name must be lowercase: the layout is pulled through a link whose
+	// path is (a clone may live anywhere).
+	dir, err := os.MkdirTemp("", "husk-podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	link := filepath.Join(dir, "layout")
+	if err := os.Symlink(layout, link); err != nil {
+		t.Fatal(err)
+	}
+	r := s.mustPodman(t, "pull", "-q", "--signature-policy", filepath.Join(s.dir, "policy.json"), "oci:"+link)
 	s.mustPodman(t, "tag", strings.TrimSpace(r.stdout), name)
 }
 
