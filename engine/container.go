@@ -233,14 +233,16 @@ func (e *Engine) removeOverlayDir(id, sub string) error {
 }
 
 // reapAutoRemoved removes --rm containers that have stopped but are still
-// on disk because their husk was killed before it could remove them.
+// on disk because their husk was killed before it could remove them, and
+// the dirs of containers whose husk was killed before it recorded them.
 func (e *Engine) reapAutoRemoved() {
 	all, unrecorded, err := e.eachWithUnrecorded(e.loadRecord)
 	if err != nil {
 		return
 	}
 	for _, c := range all {
-		if c.AutoRemove && c.Status == "exited" {
+		// A husk that made the container and lives removes it itself.
+		if c.AutoRemove && c.Status == "exited" && (c.Creator == nil || !c.Creator.Alive()) {
 			e.remove(c.ID, false, true)
 		}
 	}

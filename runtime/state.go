@@ -113,10 +113,12 @@ func (r *Runtime) lock(id string) (func(), error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(r.dir(id)); errors.Is(err, fs.ErrNotExist) {
+	unlock, err := fsutil.LockDir(r.dir(id), true)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Never made, or removed meanwhile by another delete.
 		return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
 	}
-	return fsutil.LockDir(r.dir(id), true)
+	return unlock, err
 }
 
 // save writes st atomically. Runtime state does not outlive a reboot, so

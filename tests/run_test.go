@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -450,4 +451,41 @@ func assertReaped(t *testing.T, root string) {
 func rootHash(root string) string {
 	sum := sha256.Sum256([]byte(filepath.Join(root, "run")))
 	return "husk-" + hex.EncodeToString(sum[:4]) + "-"
+}
+
+// TestConcurrentRunsAndPs runs --rm containers from three husks at once
+// while a fourth lists them: every run must succeed, however the others'
+// starts and removals interleave with it (each husk command reaps --rm
+// containers whose husk died; it must leave a living husk's alone).
+func TestConcurrentRunsAndPs(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				if r := runHusk(root, nil, "run", "--rm", "--network", "none", "busybox:musl", "true"); r.code != 0 {
+					errs <- r.stderr
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 40 {
+			if r := runHusk(root, nil, "ps", "-a"); r.code != 0 {
+				errs <- r.stderr
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("a husk command failed: %s", e)
+	}
+	assertReaped(t, root)
 }
