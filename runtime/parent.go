@@ -334,30 +334,25 @@ func (p *initProcess) handshake(l launch) error {
 	return p.setUpAndReport(l)
 }
 
-// whyGone explains a failed send: when the process closed its end (its C
-// constructor failed before it read anything), the error it reported, or
-// how it exited, says more than the broken pipe.
-func (p *initProcess) whyGone(l launch, sendErr error) error {
-	if !errors.Is(sendErr, unix.EPIPE) {
-		return sendErr
-	}
-	if err := p.readReports(l); err != nil {
+// whyGone explains a failure that comes of the process having gone: a
+// send that found its end closed (its C constructor failed before it read
+// anything), or a whileSetUp that found it exited (errInitGone). The
+// error it reported, or how it exited, says more.
+func (p *initProcess) whyGone(l launch, err error) error {
+	if !errors.Is(err, unix.EPIPE) && !errors.Is(err, errInitGone) {
 		return err
 	}
-	return sendErr
+	if rerr := p.readReports(l); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // setUpAndReport runs l.whileSetUp, then reads the process's reports.
 func (p *initProcess) setUpAndReport(l launch) error {
 	if l.whileSetUp != nil {
 		if err := l.whileSetUp(p.pid()); err != nil {
-			if errors.Is(err, errInitGone) {
-				// It failed fast: what it reported says more.
-				if rerr := p.readReports(l); rerr != nil {
-					return rerr
-				}
-			}
-			return err
+			return p.whyGone(l, err)
 		}
 	}
 	return p.readReports(l)
