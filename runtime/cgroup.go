@@ -65,8 +65,8 @@ func completeCgroup(cg cgroups.Manager, spec *specs.Spec) error {
 
 // applyPidsLimit writes the spec's pids limit once the init is inside its
 // cgroup and set up. Written before, it would count what only starts the
-// container: the cloning thread, which is in the cgroup during the clone,
-// and the Go init's runtime threads, so a limit of a few pids refused the
+// container: the Go init's cloning thread, which is in the cgroup during
+// the clone, and its runtime threads, so a limit of a few pids refused the
 // clone or crashed the init. The kernel lets a cgroup hold more tasks than
 // a limit set later; the init's threads end with its execve.
 func applyPidsLimit(cg cgroups.Manager, spec *specs.Spec) error {

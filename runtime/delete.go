@@ -70,9 +70,6 @@ func (r *Runtime) removeUnsaved(id string) error {
 // killAndWait kills every process of the container and waits until its
 // init is gone.
 func (r *Runtime) killAndWait(st *State) error {
-	if st.Pid <= 0 {
-		return fmt.Errorf("container %q is being created", st.ID)
-	}
 	if err := r.signalAll(st, int(unix.SIGKILL)); err != nil {
 		return err
 	}
