@@ -110,11 +110,10 @@ func nameMatcher(arg string) func(name string) bool {
 	if arg == "" {
 		return func(string) bool { return true }
 	}
-	repo, tag := splitName(arg)
-	anyTag := !strings.Contains(arg[strings.LastIndexByte(arg, '/')+1:], ":")
+	repo, tag, tagged := splitTag(arg)
 	return func(name string) bool {
 		r, t := splitName(name)
-		return r == repo && (anyTag || t == tag)
+		return r == repo && (!tagged || t == tag)
 	}
 }
 
@@ -152,13 +151,20 @@ func shortDigest(d string) string {
 	return hex
 }
 
-// splitName splits "name:tag"; the colon of a registry port is not a tag.
+// splitName splits "name:tag", the tag "latest" when n has none.
 func splitName(n string) (string, string) {
+	repo, tag, _ := splitTag(n)
+	return repo, tag
+}
+
+// splitTag splits "name:tag" and says whether n has a tag; the colon of a
+// registry port is not one.
+func splitTag(n string) (repo, tag string, tagged bool) {
 	i := strings.LastIndexByte(n, ':')
 	if i < 0 || strings.Contains(n[i:], "/") {
-		return n, "latest"
+		return n, "latest", false
 	}
-	return n[:i], n[i+1:]
+	return n[:i], n[i+1:], true
 }
 
 // humanSize prints n in decimal units (1.56MB), as docker images does.
