@@ -10,11 +10,8 @@ import (
 
 // checkName refuses container names Docker would refuse.
 func checkName(name string) error {
-	if len(name) > 128 {
-		return fmt.Errorf("container name %q: longer than 128 characters", name)
-	}
-	if !names.Valid(name, 128) {
-		return fmt.Errorf("container name %q: must start with a letter or digit and hold only letters, digits, '_', '.' and '-'", name)
+	if err := names.Check(name, 128); err != nil {
+		return fmt.Errorf("container name %q: %w", name, err)
 	}
 	return nil
 }

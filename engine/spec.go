@@ -40,11 +40,10 @@ func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*spe
 	if err != nil {
 		return nil, err
 	}
-	if len(o.Hostname) > 64 {
-		return nil, fmt.Errorf("--hostname %q: longer than 64 characters", o.Hostname)
-	}
-	if o.Hostname != "" && !names.Valid(o.Hostname, 64) {
-		return nil, fmt.Errorf("--hostname %q: use letters, digits, '.', '-' and '_', starting with a letter or digit", o.Hostname)
+	if o.Hostname != "" {
+		if err := names.Check(o.Hostname, 64); err != nil {
+			return nil, fmt.Errorf("--hostname %q: %w", o.Hostname, err)
+		}
 	}
 	cwd := cfg.WorkingDir
 	if o.Workdir != "" {

@@ -128,9 +128,8 @@ func (m *Manager) lock() (func(), error) {
 // first /24 from 10.89.0.0 on that overlaps neither another network nor a
 // route of the host. The bridge itself is made by the first Attach.
 func (m *Manager) Create(name, subnet string) (*Network, error) {
-	if !names.Valid(name, 64) {
-		return nil, fmt.Errorf("network name %q: use up to 64 letters, digits, '_', '.' or '-', "+
-			"starting with a letter or digit", name)
+	if err := names.Check(name, 64); err != nil {
+		return nil, fmt.Errorf("network name %q: %w", name, err)
 	}
 	if name == NoNetwork || name == "host" {
 		return nil, fmt.Errorf("network name %q is reserved for --network %s", name, name)
