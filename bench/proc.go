@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"husk/cgroups"
 )
 
 // memAvailable returns MemAvailable from /proc/meminfo, in KiB.
@@ -197,24 +199,8 @@ func becomeSubreaper() error {
 // container's cgroup under their caller's (husk-ID, or the container's
 // ID, which the benchmark starts with husk-bench-).
 func huskCgroups() []string {
-	var out []string
-	for _, m := range cgroupMounts() {
-		base := strings.Count(m.point, "/")
-		filepath.WalkDir(m.point, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil
-			}
-			if strings.HasPrefix(d.Name(), "husk-") {
-				out = append(out, p)
-				return fs.SkipDir
-			}
-			if strings.Count(p, "/")-base >= 5 {
-				return fs.SkipDir
-			}
-			return nil
-		})
-	}
-	return out
+	dirs, _ := cgroups.Find(func(name string) bool { return strings.HasPrefix(name, "husk-") })
+	return dirs
 }
 
 // benchCgroups returns those of cgroups (see huskCgroups) that can be

@@ -281,3 +281,24 @@ func TestHostV1CloneJoining(t *testing.T) {
 		}
 	}
 }
+
+// TestHostV1Find finds a cgroup by its name in every hierarchy, and
+// DestroyNamed removes it there.
+func TestHostV1Find(t *testing.T) {
+	requireV1Host(t)
+	name := testName()
+	m := hostCgroup(t, name)
+	dirs, err := Find(func(n string) bool { return n == name })
+	want := m.(*v1Manager).allDirs()
+	slices.Sort(dirs)
+	slices.Sort(want)
+	if err != nil || !slices.Equal(dirs, want) {
+		t.Fatalf("Find = %v, %v; want %v", dirs, err, want)
+	}
+	if err := DestroyNamed(name); err != nil {
+		t.Fatal(err)
+	}
+	if dirs, _ := Find(func(n string) bool { return n == name }); len(dirs) != 0 {
+		t.Fatalf("after DestroyNamed: %v", dirs)
+	}
+}

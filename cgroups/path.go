@@ -196,32 +196,47 @@ func rmdirRetry(dir string) error {
 	}
 }
 
-// DestroyNamed removes the cgroups named name (and what is nested in
-// them) wherever they are in the hierarchies under the mount root, down
-// to a few levels: those of a container whose creator died before it
-// recorded where, under its own cgroups, it made them.
-func DestroyNamed(name string, opts ...Option) error {
+// Find returns the cgroup directories, in every hierarchy under the
+// mount root and down to a few levels, whose name match accepts; it does
+// not look inside them. husk's containers get cgroups named husk-...
+// under their creator's own cgroups, wherever those are.
+func Find(match func(name string) bool, opts ...Option) ([]string, error) {
 	hs, err := discover(newConfig(opts))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var errs []error
+	var out []string
 	for _, h := range hs {
 		depth := strings.Count(h.mountpoint, "/")
 		filepath.WalkDir(h.mountpoint, func(p string, d fs.DirEntry, err error) error {
 			switch {
 			case err != nil || !d.IsDir():
 				return nil
-			case d.Name() == name:
-				if err := removeTree(p); err != nil {
-					errs = append(errs, err)
-				}
+			case p != h.mountpoint && match(d.Name()):
+				out = append(out, p)
 				return fs.SkipDir
 			case strings.Count(p, "/")-depth >= 6:
 				return fs.SkipDir
 			}
 			return nil
 		})
+	}
+	return out, nil
+}
+
+// DestroyNamed removes the cgroups named name (and what is nested in
+// them) wherever Find finds them: those of a container whose creator died
+// before it recorded where, under its own cgroups, it made them.
+func DestroyNamed(name string, opts ...Option) error {
+	dirs, err := Find(func(n string) bool { return n == name }, opts...)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range dirs {
+		if err := removeTree(d); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"husk/cgroups"
 )
 
 // TestHuskrtLifecycle walks a container through create, start, kill and
@@ -217,23 +218,10 @@ func TestHuskrtBadConfig(t *testing.T) {
 // cgroupsNamed lists the husk-* cgroup directories whose name ends in
 // suffix, in every hierarchy, down to a few levels.
 func cgroupsNamed(suffix string) []string {
-	var out []string
-	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), "husk-") {
-			if strings.HasSuffix(d.Name(), suffix) {
-				out = append(out, p)
-			}
-			return fs.SkipDir
-		}
-		if strings.Count(p, "/") > 8 {
-			return fs.SkipDir
-		}
-		return nil
+	dirs, _ := cgroups.Find(func(name string) bool {
+		return strings.HasPrefix(name, "husk-") && strings.HasSuffix(name, suffix)
 	})
-	return out
+	return dirs
 }
 
 // TestHuskrtNoHostFDs checks that only stdio (and what --preserve-fds
