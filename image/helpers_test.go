@@ -17,15 +17,15 @@ import (
 )
 
 // requireRoot skips t when not running as root, which unpacking needs for
-// chown, mknod and trusted.* xattrs. With HUSK_TEST_REQUIRE_ROOT set a
+// chown, mknod and trusted.* xattrs. With HUSK_TEST_ROOT=1 (as .ci/run sets) a
 // missing root fails the test instead, so CI cannot skip silently.
 func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() == 0 {
 		return
 	}
-	if os.Getenv("HUSK_TEST_REQUIRE_ROOT") != "" {
-		t.Fatal("needs root (HUSK_TEST_REQUIRE_ROOT is set)")
+	if os.Getenv("HUSK_TEST_ROOT") == "1" {
+		t.Fatal("needs root (HUSK_TEST_ROOT=1 is set)")
 	}
 	t.Skip("needs root: unpacking chowns, mknods and sets trusted.* xattrs")
 }
