@@ -29,9 +29,13 @@ deps:
 # container's own /etc and has no use for the host's NSS.
 STATIC   := CC=musl-gcc CGO_ENABLED=1 $(GO) build -tags $(TAGS),osusergo,netgo -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags -static'
 
+# husk-zstd decompresses zstd layers for husk, which runs it from beside
+# itself: husk does not link the zstd decoder, whose start-up tables would
+# cost every husk process, each container start included, 0.3 ms.
 build:
 	$(STATIC) -o $(BIN)/husk ./cmd/husk
 	$(STATIC) -o $(BIN)/huskrt ./cmd/huskrt
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/husk-zstd ./cmd/husk-zstd
 
 # The whole suite, as root: unit and end-to-end tests on this host, then
 # the cgroup end-to-end tests again in a pure cgroup v2 guest (vmtest).

@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Magic numbers of the compression formats found in images. Media types are
@@ -42,11 +41,11 @@ func Decompress(r io.Reader) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case bytes.HasPrefix(magic, zstdMagic):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		zr, err := unzstd(br)
 		if err != nil {
 			return nil, fmt.Errorf("open zstd stream: %w", err)
 		}
-		return zr.IOReadCloser(), nil
+		return zr, nil
 	case bytes.HasPrefix(magic, xzMagic):
 		return nil, errors.New("xz compression is not supported")
 	case len(magic) == 10 && bytes.HasPrefix(magic, bzip2Magic) && bytes.Equal(magic[4:], bzip2Block):

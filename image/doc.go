@@ -15,7 +15,8 @@
 // already holds, and the diff_id of every layer it unpacks. Each entry only
 // appears under blobs/ or layers/ by a rename after it was verified, so the
 // store never holds a half-written entry. Layers are shared between images
-// and unpacked once.
+// and unpacked once. zstd streams are decoded by the husk-zstd helper
+// (cmd/husk-zstd), which keeps the decoder out of every husk process.
 //
 // Unpacking (see Unpack) resolves every path with openat2(2) and
 // RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so a malicious layer cannot write outside
