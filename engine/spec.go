@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"husk/capabilities"
+	"husk/image/oci"
 	"husk/internal/names"
 	"husk/namespaces"
 	"husk/rootfs"
@@ -35,7 +35,7 @@ type ProcessOptions struct {
 // buildSpec makes the OCI spec of a container of img: the defaults Docker
 // and runc use (namespaces, mounts, masked and read-only paths,
 // capabilities, no_new_privs), the image's process, and the overrides.
-func buildSpec(cfg ocispec.ImageConfig, o ProcessOptions, rootPath string) (*specs.Spec, error) {
+func buildSpec(cfg oci.ImageConfig, o ProcessOptions, rootPath string) (*specs.Spec, error) {
 	args, err := processArgs(cfg, o)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func applyResources(spec *specs.Spec, o ResourceOptions) error {
 
 // processArgs is Entrypoint + Cmd, each taken from the options when given.
 // As in Docker, a new entrypoint drops the image's Cmd.
-func processArgs(cfg ocispec.ImageConfig, o ProcessOptions) ([]string, error) {
+func processArgs(cfg oci.ImageConfig, o ProcessOptions) ([]string, error) {
 	entry, cmd := cfg.Entrypoint, cfg.Cmd
 	if o.Entrypoint != nil {
 		entry, cmd = nil, nil

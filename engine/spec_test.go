@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 func TestProcessArgs(t *testing.T) {
 	empty := ""
 	sh := "/bin/sh"
-	cfg := ocispec.ImageConfig{Entrypoint: []string{"/entry"}, Cmd: []string{"default"}}
+	cfg := oci.ImageConfig{Entrypoint: []string{"/entry"}, Cmd: []string{"default"}}
 	tests := []struct {
 		name string
-		cfg  ocispec.ImageConfig
+		cfg  oci.ImageConfig
 		o    ProcessOptions
 		want []string
 	}{
@@ -30,7 +30,7 @@ func TestProcessArgs(t *testing.T) {
 			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
 		}
 	}
-	if _, err := processArgs(ocispec.ImageConfig{}, ProcessOptions{}); err == nil {
+	if _, err := processArgs(oci.ImageConfig{}, ProcessOptions{}); err == nil {
 		t.Error("an image with no command ran without one")
 	}
 }
@@ -51,7 +51,7 @@ func TestMergeEnv(t *testing.T) {
 }
 
 func TestBuildSpecDefaults(t *testing.T) {
-	spec, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"sh"}, WorkingDir: "/srv"},
+	spec, err := buildSpec(oci.ImageConfig{Cmd: []string{"sh"}, WorkingDir: "/srv"},
 		ProcessOptions{Hostname: "h1"}, "/root/fs")
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestBuildSpecDefaults(t *testing.T) {
 	if len(spec.Process.Capabilities.Bounding) != 14 || len(spec.Linux.Namespaces) != 6 {
 		t.Errorf("caps %v, namespaces %v", spec.Process.Capabilities.Bounding, spec.Linux.Namespaces)
 	}
-	if _, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"sh"}}, ProcessOptions{Workdir: "rel"}, "/r"); err == nil {
+	if _, err := buildSpec(oci.ImageConfig{Cmd: []string{"sh"}}, ProcessOptions{Workdir: "rel"}, "/r"); err == nil {
 		t.Error("a relative working directory was accepted")
 	}
 }
@@ -97,7 +97,7 @@ func TestSigMask(t *testing.T) {
 }
 
 func BenchmarkBuildSpec(b *testing.B) {
-	cfg := ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, WorkingDir: "/"}
+	cfg := oci.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, WorkingDir: "/"}
 	o := ProcessOptions{Hostname: "h", Env: []string{"A=1"}, Resources: ResourceOptions{Memory: "64m", CPUs: "0.5"}}
 	for i := 0; i < b.N; i++ {
 		if _, err := buildSpec(cfg, o, "/rootfs"); err != nil {
@@ -121,14 +121,14 @@ func TestCPUList(t *testing.T) {
 }
 
 func TestHostnameInSpec(t *testing.T) {
-	spec, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "web-1"}, "/r")
+	spec, err := buildSpec(oci.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "web-1"}, "/r")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if spec.Process.Env[1] != "HOSTNAME=web-1" {
 		t.Errorf("env %q: want HOSTNAME second, after PATH, as Docker", spec.Process.Env)
 	}
-	if _, err := buildSpec(ocispec.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "bad host"}, "/r"); err == nil {
+	if _, err := buildSpec(oci.ImageConfig{Cmd: []string{"true"}}, ProcessOptions{Hostname: "bad host"}, "/r"); err == nil {
 		t.Error(`--hostname "bad host": no error`)
 	}
 }

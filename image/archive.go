@@ -9,7 +9,7 @@ import (
 	"os"
 	"path"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // maxLinkHops bounds symlink chains between archive members.
@@ -28,7 +28,7 @@ type archive struct {
 }
 
 type archiveMember struct {
-	digest digest.Digest
+	digest oci.Digest
 	size   int64
 }
 
@@ -118,7 +118,7 @@ func (a *archive) readFile(name string) ([]byte, error) {
 // blob checks the member, which reading the archive already put into the
 // store; a member that fails the check is collected as garbage at the end of
 // the import.
-func (a *archive) blob(b blobRef) (digest.Digest, error) {
+func (a *archive) blob(b blobRef) (oci.Digest, error) {
 	m, err := a.lookup(b.member)
 	if err != nil {
 		return "", err

@@ -8,8 +8,7 @@ import (
 	"io/fs"
 	"os"
 
-	digest "github.com/opencontainers/go-digest"
-
+	"husk/image/oci"
 	"husk/internal/fsutil"
 )
 
@@ -24,7 +23,7 @@ const maxMetadataSize = 16 << 20
 // to a temp file in root/tmp first and is renamed into place only once
 // complete, verified and synced; when the store already has b.want, the
 // content is only hashed.
-func (s *Store) putBlob(r io.Reader, b blobRef) (digest.Digest, int64, error) {
+func (s *Store) putBlob(r io.Reader, b blobRef) (oci.Digest, int64, error) {
 	if b.size >= 0 {
 		// The descriptor bounds the read: a layout blob that is, say, a
 		// symlink to /dev/zero must not be hashed forever.
@@ -69,8 +68,8 @@ var anyBlob = blobRef{size: -1}
 // hashBlob reads r to the end and returns the sha256 and length of what it
 // read, or an error when they do not match b. r is limited to b.size+1
 // bytes when b.size is set, so more than b.size bytes means a longer blob.
-func hashBlob(r io.Reader, b blobRef) (digest.Digest, int64, error) {
-	dg := digest.SHA256.Digester()
+func hashBlob(r io.Reader, b blobRef) (oci.Digest, int64, error) {
+	dg := oci.SHA256.Digester()
 	n, err := io.Copy(dg.Hash(), r)
 	if err != nil {
 		return "", 0, fmt.Errorf("store blob: %w", err)
@@ -88,7 +87,7 @@ func hashBlob(r io.Reader, b blobRef) (digest.Digest, int64, error) {
 
 // readBlob returns the content of a stored blob of at most maxMetadataSize
 // bytes.
-func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
+func (s *Store) readBlob(d oci.Digest) ([]byte, error) {
 	f, err := os.Open(s.blobPath(d))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", d, err)

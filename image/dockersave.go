@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // dockerEntry is one image of a docker save archive's manifest.json.
@@ -79,7 +79,7 @@ func memberRef(kind, name string) blobRef {
 	if d, ok := digestFromPath(name); ok {
 		b.want = d
 	} else if hex, ok := strings.CutSuffix(name, ".json"); ok && isDigestHex(hex) {
-		b.want = digest.NewDigestFromEncoded(digest.SHA256, hex)
+		b.want = oci.NewDigest(oci.SHA256, hex)
 	}
 	return b
 }

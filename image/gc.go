@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // gc deletes every blob and unpacked layer that no image record references.
@@ -27,7 +27,7 @@ func (s *Store) gc() error {
 		if err != nil {
 			return fmt.Errorf("collect garbage: %w", err)
 		}
-		for _, d := range append([]digest.Digest{rec.ID, rec.Manifest}, rec.Blobs...) {
+		for _, d := range append([]oci.Digest{rec.ID, rec.Manifest}, rec.Blobs...) {
 			if d != "" {
 				blobs[d.Encoded()] = true
 			}

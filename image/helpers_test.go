@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 // requireRoot skips t when not running as root, which unpacking needs for
@@ -104,9 +103,9 @@ func makeTar(t testing.TB, ents ...ent) []byte {
 	return buf.Bytes()
 }
 
-func sha(data []byte) digest.Digest {
+func sha(data []byte) oci.Digest {
 	sum := sha256.Sum256(data)
-	return digest.NewDigestFromEncoded(digest.SHA256, hex.EncodeToString(sum[:]))
+	return oci.NewDigest(oci.SHA256, hex.EncodeToString(sum[:]))
 }
 
 // layout helpers: build OCI layouts blob by blob.
@@ -137,17 +136,17 @@ func mustJSON(t testing.TB, v any) []byte {
 	return data
 }
 
-func addBlob(t testing.TB, dir, mediaType string, data []byte) ocispec.Descriptor {
+func addBlob(t testing.TB, dir, mediaType string, data []byte) oci.Descriptor {
 	t.Helper()
 	d := sha(data)
 	mustWrite(t, filepath.Join(dir, "blobs", "sha256", d.Encoded()), data)
-	return ocispec.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data))}
+	return oci.Descriptor{MediaType: mediaType, Digest: d, Size: int64(len(data))}
 }
 
 // testLayer is a layer blob and the diff_id its config gives.
 type testLayer struct {
 	blob   []byte
-	diffID digest.Digest
+	diffID oci.Digest
 }
 
 func plainLayer(tarData []byte) testLayer { return testLayer{tarData, sha(tarData)} }
@@ -155,40 +154,40 @@ func plainLayer(tarData []byte) testLayer { return testLayer{tarData, sha(tarDat
 // addImage writes config and manifest for layers into the layout dir and
 // returns the manifest descriptor, platform linux/amd64.
 func addImage(t testing.TB, dir string, layers []testLayer,
-	mutate func(*ocispec.Image),
-) ocispec.Descriptor {
+	mutate func(*oci.Image),
+) oci.Descriptor {
 	t.Helper()
 	created := t0
-	cfg := ocispec.Image{
+	cfg := oci.Image{
 		Created:  &created,
-		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
-		Config:   ocispec.ImageConfig{Cmd: []string{"/bin/sh"}},
-		RootFS:   ocispec.RootFS{Type: "layers"},
+		Platform: oci.Platform{OS: "linux", Architecture: "amd64"},
+		Config:   oci.ImageConfig{Cmd: []string{"/bin/sh"}},
+		RootFS:   oci.RootFS{Type: "layers"},
 	}
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest}
+	m := oci.Manifest{MediaType: oci.MediaTypeImageManifest}
 	m.SchemaVersion = 2
 	for _, l := range layers {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.diffID)
-		m.Layers = append(m.Layers, addBlob(t, dir, ocispec.MediaTypeImageLayerGzip, l.blob))
+		m.Layers = append(m.Layers, addBlob(t, dir, oci.MediaTypeImageLayerGzip, l.blob))
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	m.Config = addBlob(t, dir, ocispec.MediaTypeImageConfig, mustJSON(t, cfg))
-	desc := addBlob(t, dir, ocispec.MediaTypeImageManifest, mustJSON(t, m))
-	desc.Platform = &ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	m.Config = addBlob(t, dir, oci.MediaTypeImageConfig, mustJSON(t, cfg))
+	desc := addBlob(t, dir, oci.MediaTypeImageManifest, mustJSON(t, m))
+	desc.Platform = &oci.Platform{OS: "linux", Architecture: "amd64"}
 	return desc
 }
 
-func writeIndex(t testing.TB, dir string, descs ...ocispec.Descriptor) {
+func writeIndex(t testing.TB, dir string, descs ...oci.Descriptor) {
 	t.Helper()
-	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: descs}
+	idx := oci.Index{MediaType: oci.MediaTypeImageIndex, Manifests: descs}
 	idx.SchemaVersion = 2
 	mustWrite(t, filepath.Join(dir, "index.json"), mustJSON(t, idx))
 }
 
-func withRefName(d ocispec.Descriptor, name string) ocispec.Descriptor {
-	d.Annotations = map[string]string{ocispec.AnnotationRefName: name}
+func withRefName(d oci.Descriptor, name string) oci.Descriptor {
+	d.Annotations = map[string]string{oci.AnnotationRefName: name}
 	return d
 }
 
@@ -196,11 +195,11 @@ func withRefName(d ocispec.Descriptor, name string) ocispec.Descriptor {
 // diff_id.
 func realLayer(t testing.TB, layout string) testLayer {
 	t.Helper()
-	var idx ocispec.Index
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
-	var m ocispec.Manifest
+	var m oci.Manifest
 	readJSONFile(t, blobFile(layout, idx.Manifests[0].Digest), &m)
-	var cfg ocispec.Image
+	var cfg oci.Image
 	readJSONFile(t, blobFile(layout, m.Config.Digest), &cfg)
 	blob, err := os.ReadFile(blobFile(layout, m.Layers[0].Digest))
 	if err != nil {
@@ -209,7 +208,7 @@ func realLayer(t testing.TB, layout string) testLayer {
 	return testLayer{blob, cfg.RootFS.DiffIDs[0]}
 }
 
-func blobFile(layout string, d digest.Digest) string {
+func blobFile(layout string, d oci.Digest) string {
 	return filepath.Join(layout, "blobs", "sha256", d.Encoded())
 }
 

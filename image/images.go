@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // Get returns the image ref names: "name[:tag]" (tag defaults to latest), a
@@ -59,7 +59,7 @@ func (s *Store) List() ([]*Image, error) {
 	return imgs, nil
 }
 
-func (s *Store) loadRecord(id digest.Digest) (*record, error) {
+func (s *Store) loadRecord(id oci.Digest) (*record, error) {
 	var rec record
 	if err := readJSON(s.recordPath(id), &rec); err != nil {
 		if isNotExist(err) {
@@ -70,7 +70,7 @@ func (s *Store) loadRecord(id digest.Digest) (*record, error) {
 	return &rec, nil
 }
 
-func (s *Store) loadImage(r repos, id digest.Digest) (*Image, error) {
+func (s *Store) loadImage(r repos, id oci.Digest) (*Image, error) {
 	rec, err := s.loadRecord(id)
 	if err != nil {
 		return nil, err

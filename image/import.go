@@ -8,8 +8,7 @@ import (
 	"os"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 // ImportOptions select and name the image to import.
@@ -163,8 +162,8 @@ func (s *Store) materialize(src source, ref imageRef) (*record, error) {
 
 // readConfig decodes the config blob id and checks it describes a
 // linux/amd64 image with nLayers sha256 diff_ids.
-func (s *Store) readConfig(id digest.Digest, nLayers int) (ocispec.Image, error) {
-	var cfg ocispec.Image
+func (s *Store) readConfig(id oci.Digest, nLayers int) (oci.Image, error) {
+	var cfg oci.Image
 	data, err := s.readBlob(id)
 	if err != nil {
 		return cfg, err
@@ -180,7 +179,7 @@ func (s *Store) readConfig(id digest.Digest, nLayers int) (ocispec.Image, error)
 		return cfg, fmt.Errorf("config %s: %d diff_ids for %d layers", id, n, nLayers)
 	}
 	for _, d := range cfg.RootFS.DiffIDs {
-		if err := d.Validate(); err != nil || d.Algorithm() != digest.SHA256 {
+		if err := d.Validate(); err != nil || d.Algorithm() != oci.SHA256 {
 			return cfg, fmt.Errorf("config %s: diff_id %q: not a sha256 digest", id, d)
 		}
 	}

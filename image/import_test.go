@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"husk/image/oci"
 )
 
 var realImages = map[string]string{
@@ -22,10 +22,10 @@ var realImages = map[string]string{
 }
 
 // configDigest returns the config digest (image ID) of a single-image layout.
-func configDigest(t *testing.T, layout string) digest.Digest {
-	var idx ocispec.Index
+func configDigest(t *testing.T, layout string) oci.Digest {
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
-	var m ocispec.Manifest
+	var m oci.Manifest
 	readJSONFile(t, blobFile(layout, idx.Manifests[0].Digest), &m)
 	return m.Config.Digest
 }
@@ -112,9 +112,9 @@ func TestImportOCIArchive(t *testing.T) {
 // With symlink set, the layer is stored under another id and the listed
 // path is a symlink to it, as older docker writes shared layers.
 func dockerSave(t *testing.T, layout string, gzLayer, gzArchive, symlink bool, tags ...string) string {
-	var idx ocispec.Index
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
-	var m ocispec.Manifest
+	var m oci.Manifest
 	readJSONFile(t, blobFile(layout, idx.Manifests[0].Digest), &m)
 	cfg, _ := os.ReadFile(blobFile(layout, m.Config.Digest))
 	layer, _ := os.ReadFile(blobFile(layout, m.Layers[0].Digest))
@@ -187,10 +187,10 @@ func TestImportDockerSave(t *testing.T) {
 func TestImportDockerSaveOCI(t *testing.T) {
 	requireRoot(t)
 	layout := copyLayout(t, testImage(t, "busybox-1.38-musl"))
-	var idx ocispec.Index
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(layout, "index.json"), &idx)
 	idx.Manifests[0].Annotations = map[string]string{
-		ocispec.AnnotationRefName: "latest", containerdNameAnnotation: "docker.io/library/busybox:latest",
+		oci.AnnotationRefName: "latest", containerdNameAnnotation: "docker.io/library/busybox:latest",
 	}
 	mustWrite(t, filepath.Join(layout, "index.json"), mustJSON(t, idx))
 	mustWrite(t, filepath.Join(layout, "manifest.json"),
@@ -218,7 +218,7 @@ func TestImportSharedLayerUnpackedOnce(t *testing.T) {
 	// A second image on the same layer, with another config.
 	layout := newLayout(t)
 	writeIndex(t, layout, withRefName(addImage(t, layout, []testLayer{realLayer(t, alpine)},
-		func(c *ocispec.Image) { c.Config.Cmd = []string{"/bin/true"} }), "derived:1"))
+		func(c *oci.Image) { c.Config.Cmd = []string{"/bin/true"} }), "derived:1"))
 	b, err := s.Import(layout, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -249,11 +249,11 @@ func TestImportSharedLayerUnpackedOnce(t *testing.T) {
 func TestImportRefusesCorruptBlobs(t *testing.T) {
 	requireRoot(t)
 	src := testImage(t, "busybox-1.38-musl")
-	var idx ocispec.Index
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(src, "index.json"), &idx)
-	var m ocispec.Manifest
+	var m oci.Manifest
 	readJSONFile(t, blobFile(src, idx.Manifests[0].Digest), &m)
-	flip := func(d digest.Digest) func(string) {
+	flip := func(d oci.Digest) func(string) {
 		return func(layout string) {
 			p := blobFile(layout, d)
 			data, _ := os.ReadFile(p)
@@ -274,7 +274,7 @@ func TestImportRefusesCorruptBlobs(t *testing.T) {
 			"manifest blob " + idx.Manifests[0].Digest.String() + ": digest mismatch"},
 		{"manifest-size", func(layout string) {
 			i := idx
-			i.Manifests = []ocispec.Descriptor{idx.Manifests[0]}
+			i.Manifests = []oci.Descriptor{idx.Manifests[0]}
 			i.Manifests[0].Size++
 			mustWrite(t, filepath.Join(layout, "index.json"), mustJSON(t, i))
 		}, "size mismatch"},
@@ -321,10 +321,10 @@ func TestImportDiffIDMismatch(t *testing.T) {
 func TestImportPlatforms(t *testing.T) {
 	requireRoot(t)
 	layer := plainLayer(makeTar(t, fileEnt("a", "a")))
-	arm := func(c *ocispec.Image) { c.Architecture = "arm64" }
-	armDesc := func(layout string) ocispec.Descriptor {
+	arm := func(c *oci.Image) { c.Architecture = "arm64" }
+	armDesc := func(layout string) oci.Descriptor {
 		d := addImage(t, layout, []testLayer{layer}, arm)
-		d.Platform = &ocispec.Platform{OS: "linux", Architecture: "arm64"}
+		d.Platform = &oci.Platform{OS: "linux", Architecture: "arm64"}
 		return d
 	}
 
@@ -339,10 +339,10 @@ func TestImportPlatforms(t *testing.T) {
 	t.Run("nested-index", func(t *testing.T) {
 		layout := newLayout(t)
 		amd := addImage(t, layout, []testLayer{layer}, nil)
-		inner := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex,
-			Manifests: []ocispec.Descriptor{armDesc(layout), amd}}
+		inner := oci.Index{MediaType: oci.MediaTypeImageIndex,
+			Manifests: []oci.Descriptor{armDesc(layout), amd}}
 		inner.SchemaVersion = 2
-		d := addBlob(t, layout, ocispec.MediaTypeImageIndex, mustJSON(t, inner))
+		d := addBlob(t, layout, oci.MediaTypeImageIndex, mustJSON(t, inner))
 		writeIndex(t, layout, withRefName(d, "multi:1"))
 		img, err := newStore(t).Import(layout, ImportOptions{})
 		if err != nil {
@@ -366,7 +366,7 @@ func TestImportPlatforms(t *testing.T) {
 		layout := newLayout(t)
 		one := withRefName(addImage(t, layout, []testLayer{layer}, nil), "3.20")
 		two := withRefName(addImage(t, layout, []testLayer{layer},
-			func(c *ocispec.Image) { c.Config.Cmd = []string{"two"} }), "app:two")
+			func(c *oci.Image) { c.Config.Cmd = []string{"two"} }), "app:two")
 		writeIndex(t, layout, one, two)
 		s := newStore(t)
 		_, err := s.Import(layout, ImportOptions{})
@@ -389,9 +389,9 @@ func TestImportPlatforms(t *testing.T) {
 
 // storeState returns every file of the store (but tmp and the lock) with
 // the sha256 of its content, and every unpacked layer directory.
-func storeState(t *testing.T, s *Store) map[string]digest.Digest {
+func storeState(t *testing.T, s *Store) map[string]oci.Digest {
 	t.Helper()
-	state := map[string]digest.Digest{}
+	state := map[string]oci.Digest{}
 	for _, dir := range []string{s.blobDir(), s.imagesDir()} {
 		for _, n := range entries(t, dir) {
 			data, err := os.ReadFile(filepath.Join(dir, n))
@@ -416,11 +416,11 @@ func storeState(t *testing.T, s *Store) map[string]digest.Digest {
 func TestImportVerifiesBlobsAlreadyInStore(t *testing.T) {
 	requireRoot(t)
 	src := testImage(t, "busybox-1.38-musl")
-	var idx ocispec.Index
+	var idx oci.Index
 	readJSONFile(t, filepath.Join(src, "index.json"), &idx)
-	var m ocispec.Manifest
+	var m oci.Manifest
 	readJSONFile(t, blobFile(src, idx.Manifests[0].Digest), &m)
-	edit := func(d digest.Digest, f func([]byte) []byte) func(string) {
+	edit := func(d oci.Digest, f func([]byte) []byte) func(string) {
 		return func(layout string) {
 			p := blobFile(layout, d)
 			data, err := os.ReadFile(p)
@@ -487,7 +487,7 @@ func TestImportNoTagNamesNothing(t *testing.T) {
 	// Another image whose layout claims the same tag.
 	other := newLayout(t)
 	writeIndex(t, other, withRefName(addImage(t, other, []testLayer{layer},
-		func(c *ocispec.Image) { c.Config.Cmd = []string{"two"} }), "app:1"))
+		func(c *oci.Image) { c.Config.Cmd = []string{"two"} }), "app:1"))
 	img, err := s.Import(other, ImportOptions{NoTag: true})
 	if err != nil {
 		t.Fatal(err)
@@ -515,9 +515,9 @@ func TestImportRefMatchesTagOfRefName(t *testing.T) {
 	requireRoot(t)
 	layer := plainLayer(makeTar(t, fileEnt("a", "a")))
 	layout := newLayout(t)
-	img := func(cmd, ref string) ocispec.Descriptor {
+	img := func(cmd, ref string) oci.Descriptor {
 		return withRefName(addImage(t, layout, []testLayer{layer},
-			func(c *ocispec.Image) { c.Config.Cmd = []string{cmd} }), ref)
+			func(c *oci.Image) { c.Config.Cmd = []string{cmd} }), ref)
 	}
 	writeIndex(t, layout,
 		img("alpine", "alpine:3.20.3"), img("bare", "3.20"), img("other", "other:3.20"),

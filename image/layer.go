@@ -7,15 +7,16 @@ import (
 	"path/filepath"
 	"syscall"
 
-	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
+
+	"husk/image/oci"
 )
 
 // ensureLayer unpacks the layer blob into root/layers/sha256/<diffID-hex>
 // unless it is there already. It unpacks into a temp dir in root/tmp and
 // renames it into place only when the stream hashes to diffID, so a layer
 // directory in the store is always complete and verified.
-func (s *Store) ensureLayer(blob, diffID digest.Digest) error {
+func (s *Store) ensureLayer(blob, diffID oci.Digest) error {
 	dst := s.layerPath(diffID)
 	if _, err := os.Lstat(dst); err == nil {
 		return nil
@@ -37,7 +38,7 @@ func (s *Store) ensureLayer(blob, diffID digest.Digest) error {
 	return nil
 }
 
-func (s *Store) unpackVerified(blob, diffID digest.Digest, dir string) error {
+func (s *Store) unpackVerified(blob, diffID oci.Digest, dir string) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}

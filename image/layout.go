@@ -6,8 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 const (
@@ -24,7 +23,7 @@ const (
 // imageRef is the image chosen in a source: where its blobs are and the
 // name the source gives it.
 type imageRef struct {
-	manifest digest.Digest // "" for docker save's manifest.json
+	manifest oci.Digest // "" for docker save's manifest.json
 	config   blobRef
 	layers   []blobRef
 	name     string // normalized "name:tag" or ""
@@ -37,7 +36,7 @@ func (s *Store) ociImage(src source, index []byte, ref string) (imageRef, error)
 	if err := checkLayoutVersion(src); err != nil {
 		return imageRef{}, err
 	}
-	var idx ocispec.Index
+	var idx oci.Index
 	if err := json.Unmarshal(index, &idx); err != nil {
 		return imageRef{}, fmt.Errorf("index.json: %w", err)
 	}
@@ -59,19 +58,19 @@ func (s *Store) ociImage(src source, index []byte, ref string) (imageRef, error)
 }
 
 func checkLayoutVersion(src source) error {
-	data, err := src.readFile(ocispec.ImageLayoutFile)
+	data, err := src.readFile(oci.ImageLayoutFile)
 	if isNotExist(err) {
 		return nil // required by the spec, but its absence is harmless
 	}
-	var l ocispec.ImageLayout
+	var l oci.ImageLayout
 	if err == nil {
 		err = json.Unmarshal(data, &l)
 	}
-	if err == nil && l.Version != ocispec.ImageLayoutVersion {
+	if err == nil && l.Version != oci.ImageLayoutVersion {
 		err = fmt.Errorf("unsupported version %q", l.Version)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", ocispec.ImageLayoutFile, err)
+		return fmt.Errorf("%s: %w", oci.ImageLayoutFile, err)
 	}
 	return nil
 }
@@ -82,15 +81,15 @@ func checkLayoutVersion(src source) error {
 // "alpine:3.20.3") or, normalized, the name the annotations give; those
 // matches must agree on one ref name. Several descriptors under one ref
 // name (one per platform) are all kept for pickTop.
-func byRefName(descs []ocispec.Descriptor, ref string) ([]ocispec.Descriptor, error) {
+func byRefName(descs []oci.Descriptor, ref string) ([]oci.Descriptor, error) {
 	if ref == "" {
 		return descs, nil
 	}
-	var exact, loose []ocispec.Descriptor
+	var exact, loose []oci.Descriptor
 	var names []string // distinct ref names of loose
 	want, _ := NormalizeName(ref)
 	for _, d := range descs {
-		v := d.Annotations[ocispec.AnnotationRefName]
+		v := d.Annotations[oci.AnnotationRefName]
 		if v == ref {
 			exact = append(exact, d)
 			continue
@@ -118,7 +117,7 @@ func byRefName(descs []ocispec.Descriptor, ref string) ([]ocispec.Descriptor, er
 // refLabel names an index entry in messages: its ref.name, else its
 // containerd name.
 func refLabel(ann map[string]string) string {
-	if v := ann[ocispec.AnnotationRefName]; v != "" {
+	if v := ann[oci.AnnotationRefName]; v != "" {
 		return v
 	}
 	return ann[containerdNameAnnotation]
@@ -126,7 +125,7 @@ func refLabel(ann map[string]string) string {
 
 // nameOf returns the image name an index entry's annotations give, or "".
 func nameOf(ann map[string]string) string {
-	if n := nameFromAnnotation(ann[ocispec.AnnotationRefName]); n != "" {
+	if n := nameFromAnnotation(ann[oci.AnnotationRefName]); n != "" {
 		return n
 	}
 	return nameFromAnnotation(ann[containerdNameAnnotation])
@@ -135,17 +134,17 @@ func nameOf(ann map[string]string) string {
 // pickTop chooses among the top-level entries of index.json. Several
 // linux/amd64 images with no ref to choose between them is an error rather
 // than a silent pick of the first.
-func pickTop(descs []ocispec.Descriptor, ref string) (ocispec.Descriptor, error) {
+func pickTop(descs []oci.Descriptor, ref string) (oci.Descriptor, error) {
 	var n int
 	var names []string
 	for _, d := range descs {
 		if d.Platform == nil || isLinuxAmd64(d.Platform) {
 			n++
-			names = append(names, d.Annotations[ocispec.AnnotationRefName])
+			names = append(names, d.Annotations[oci.AnnotationRefName])
 		}
 	}
 	if n > 1 && ref == "" {
-		return ocispec.Descriptor{}, fmt.Errorf("%d images (%s); choose one by ref name",
+		return oci.Descriptor{}, fmt.Errorf("%d images (%s); choose one by ref name",
 			n, strings.Join(names, ", "))
 	}
 	return pickPlatform(descs)
@@ -153,8 +152,8 @@ func pickTop(descs []ocispec.Descriptor, ref string) (ocispec.Descriptor, error)
 
 // pickPlatform returns the first linux/amd64 descriptor, else the first
 // one without a platform (its config is checked later).
-func pickPlatform(descs []ocispec.Descriptor) (ocispec.Descriptor, error) {
-	var untyped []ocispec.Descriptor
+func pickPlatform(descs []oci.Descriptor) (oci.Descriptor, error) {
+	var untyped []oci.Descriptor
 	var seen []string
 	for _, d := range descs {
 		switch {
@@ -169,27 +168,27 @@ func pickPlatform(descs []ocispec.Descriptor) (ocispec.Descriptor, error) {
 	if len(untyped) > 0 {
 		return untyped[0], nil
 	}
-	return ocispec.Descriptor{}, fmt.Errorf("no linux/amd64 manifest (found: %s)",
+	return oci.Descriptor{}, fmt.Errorf("no linux/amd64 manifest (found: %s)",
 		strings.Join(seen, ", "))
 }
 
-func isLinuxAmd64(p *ocispec.Platform) bool { return p.OS == "linux" && p.Architecture == "amd64" }
+func isLinuxAmd64(p *oci.Platform) bool { return p.OS == "linux" && p.Architecture == "amd64" }
 
 // resolveIndex follows desc through nested indexes down to a manifest.
-func (s *Store) resolveIndex(src source, desc ocispec.Descriptor, depth int) (
-	ocispec.Descriptor, error,
+func (s *Store) resolveIndex(src source, desc oci.Descriptor, depth int) (
+	oci.Descriptor, error,
 ) {
 	switch desc.MediaType {
-	case ocispec.MediaTypeImageManifest, dockerManifestType:
+	case oci.MediaTypeImageManifest, dockerManifestType:
 		return desc, nil
-	case ocispec.MediaTypeImageIndex, dockerListType:
+	case oci.MediaTypeImageIndex, dockerListType:
 	default:
 		return desc, fmt.Errorf("manifest %s: unsupported media type %q", desc.Digest, desc.MediaType)
 	}
 	if depth >= maxIndexDepth {
 		return desc, fmt.Errorf("index %s: indexes nested too deep", desc.Digest)
 	}
-	var idx ocispec.Index
+	var idx oci.Index
 	if err := s.fetchJSON(src, "index", desc, &idx); err != nil {
 		return desc, err
 	}
@@ -201,8 +200,8 @@ func (s *Store) resolveIndex(src source, desc ocispec.Descriptor, depth int) (
 }
 
 // readManifest fetches the manifest desc points to and returns its blobs.
-func (s *Store) readManifest(src source, desc ocispec.Descriptor) (imageRef, error) {
-	var m ocispec.Manifest
+func (s *Store) readManifest(src source, desc oci.Descriptor) (imageRef, error) {
+	var m oci.Manifest
 	if err := s.fetchJSON(src, "manifest", desc, &m); err != nil {
 		return imageRef{}, err
 	}
@@ -226,7 +225,7 @@ func (s *Store) readManifest(src source, desc ocispec.Descriptor) (imageRef, err
 }
 
 // fetchJSON fetches the kind blob desc points to, verified, and decodes it.
-func (s *Store) fetchJSON(src source, kind string, desc ocispec.Descriptor, v any) error {
+func (s *Store) fetchJSON(src source, kind string, desc oci.Descriptor, v any) error {
 	b, err := descRef(kind, desc)
 	if err != nil {
 		return err

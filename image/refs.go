@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // minIDPrefix is the shortest hex prefix accepted as an image ID.
@@ -147,7 +147,7 @@ func nameFromAnnotation(v string) string {
 func isDigestHex(s string) bool { return len(s) == 64 && isHex(s) }
 
 // repos maps "name:tag" to image ID; it is the content of repositories.json.
-type repos map[string]digest.Digest
+type repos map[string]oci.Digest
 
 func (s *Store) loadRepos() (repos, error) {
 	r := repos{}
@@ -160,7 +160,7 @@ func (s *Store) loadRepos() (repos, error) {
 func (s *Store) saveRepos(r repos) error { return s.writeJSON(s.reposPath(), r) }
 
 // namesOf returns the sorted names pointing at id.
-func (r repos) namesOf(id digest.Digest) []string {
+func (r repos) namesOf(id oci.Digest) []string {
 	var names []string
 	for n, v := range r {
 		if v == id {
@@ -177,7 +177,7 @@ func (r repos) namesOf(id digest.Digest) []string {
 // that can only be a name matches nothing, the error names the normalized
 // "name:tag" looked up: "alpine" is missing as alpine:latest even when
 // alpine:3.20.3 is there.
-func (s *Store) resolve(r repos, ref string) (digest.Digest, error) {
+func (s *Store) resolve(r repos, ref string) (oci.Digest, error) {
 	if p, ok := strings.CutPrefix(ref, "sha256:"); ok {
 		return s.resolveID(p, ref)
 	}
@@ -203,7 +203,7 @@ func isIDPrefix(s string) bool {
 	return len(s) >= minIDPrefix && len(s) <= 64 && isHex(s)
 }
 
-func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
+func (s *Store) resolveID(prefix, ref string) (oci.Digest, error) {
 	if !isIDPrefix(prefix) {
 		return "", fmt.Errorf("image %q: %w", ref, ErrNotFound)
 	}
@@ -211,7 +211,7 @@ func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	var found []digest.Digest
+	var found []oci.Digest
 	for _, id := range ids {
 		if strings.HasPrefix(id.Encoded(), prefix) {
 			found = append(found, id)
@@ -227,16 +227,16 @@ func (s *Store) resolveID(prefix, ref string) (digest.Digest, error) {
 }
 
 // recordIDs lists the IDs of all image records.
-func (s *Store) recordIDs() ([]digest.Digest, error) {
+func (s *Store) recordIDs() ([]oci.Digest, error) {
 	entries, err := os.ReadDir(s.imagesDir())
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	var ids []digest.Digest
+	var ids []oci.Digest
 	for _, e := range entries {
 		hex, ok := strings.CutSuffix(e.Name(), ".json")
 		if ok && isDigestHex(hex) {
-			ids = append(ids, digest.NewDigestFromEncoded(digest.SHA256, hex))
+			ids = append(ids, oci.NewDigest(oci.SHA256, hex))
 		}
 	}
 	return ids, nil

@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"husk/image/oci"
 )
 
 func TestNormalizeName(t *testing.T) {
@@ -51,20 +51,20 @@ func TestNameFromAnnotation(t *testing.T) {
 }
 
 func TestPickPlatform(t *testing.T) {
-	p := func(os, arch string) *ocispec.Platform { return &ocispec.Platform{OS: os, Architecture: arch} }
-	d := func(n string, pl *ocispec.Platform) ocispec.Descriptor {
-		return ocispec.Descriptor{Digest: digest.FromString(n), Platform: pl}
+	p := func(os, arch string) *oci.Platform { return &oci.Platform{OS: os, Architecture: arch} }
+	d := func(n string, pl *oci.Platform) oci.Descriptor {
+		return oci.Descriptor{Digest: oci.FromString(n), Platform: pl}
 	}
 	arm := d("arm", p("linux", "arm64"))
-	got, err := pickPlatform([]ocispec.Descriptor{arm, d("none", nil), d("amd", p("linux", "amd64"))})
-	if err != nil || got.Digest != digest.FromString("amd") {
+	got, err := pickPlatform([]oci.Descriptor{arm, d("none", nil), d("amd", p("linux", "amd64"))})
+	if err != nil || got.Digest != oci.FromString("amd") {
 		t.Errorf("explicit linux/amd64 must win: %v %v", got.Digest, err)
 	}
-	got, err = pickPlatform([]ocispec.Descriptor{arm, d("none", nil)})
-	if err != nil || got.Digest != digest.FromString("none") {
+	got, err = pickPlatform([]oci.Descriptor{arm, d("none", nil)})
+	if err != nil || got.Digest != oci.FromString("none") {
 		t.Errorf("platform-less entry must be the fallback: %v %v", got.Digest, err)
 	}
-	_, err = pickPlatform([]ocispec.Descriptor{arm, d("win", p("windows", "amd64"))})
+	_, err = pickPlatform([]oci.Descriptor{arm, d("win", p("windows", "amd64"))})
 	if err == nil || !strings.Contains(err.Error(), "found: linux/arm64, windows/amd64") {
 		t.Errorf("err = %v, want the platforms found listed", err)
 	}
@@ -72,8 +72,8 @@ func TestPickPlatform(t *testing.T) {
 
 func TestRootfsMount(t *testing.T) {
 	s := &Store{root: "/s"}
-	l := func(n string) digest.Digest { return digest.FromString(n) }
-	img := &Image{Layers: []digest.Digest{l("bottom"), l("mid"), l("bottom"), l("top")}}
+	l := func(n string) oci.Digest { return oci.FromString(n) }
+	img := &Image{Layers: []oci.Digest{l("bottom"), l("mid"), l("bottom"), l("top")}}
 	m := s.RootfsMount(img, "/u", "/w")
 	dir := func(n string) string { return "/s/layers/sha256/" + l(n).Encoded() }
 	want := specs.Mount{Destination: "/", Type: "overlay", Source: "overlay", Options: []string{

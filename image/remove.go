@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
+	"husk/image/oci"
 )
 
 // RemoveOptions modify Remove.
@@ -20,7 +20,7 @@ type RemoveOptions struct {
 // RemoveResult says what Remove did.
 type RemoveResult struct {
 	// ID is the image the reference resolved to.
-	ID digest.Digest
+	ID oci.Digest
 	// Untagged lists the names removed, sorted.
 	Untagged []string
 	// Deleted reports whether the image record was deleted, because the
@@ -28,7 +28,7 @@ type RemoveResult struct {
 	Deleted bool
 	// Layers lists the diff_ids of the unpacked layers deleted with the
 	// image: those no other image uses.
-	Layers []digest.Digest
+	Layers []oci.Digest
 }
 
 // Remove untags ref when it is a name. When ref is an ID (full or prefix) it

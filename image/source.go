@@ -6,8 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 // source is an image layout directory or archive being imported. Its files
@@ -20,24 +19,24 @@ type source interface {
 	// blob makes sure the blob b is in the blob store and returns its
 	// digest. It fails when the content does not hash to b.want or is not
 	// b.size bytes; such content is not kept in the store.
-	blob(b blobRef) (digest.Digest, error)
+	blob(b blobRef) (oci.Digest, error)
 }
 
 // blobRef names a blob of a source and what it is expected to be.
 type blobRef struct {
 	kind   string // "layer", "config", "manifest" or "index", for messages
 	member string
-	want   digest.Digest // "" when the format records no digest
-	size   int64         // -1 when the format records no size
+	want   oci.Digest // "" when the format records no digest
+	size   int64      // -1 when the format records no size
 }
 
 // descRef returns the blobRef of an OCI descriptor, whose blob lives at
 // blobs/<alg>/<hex> in a layout.
-func descRef(kind string, d ocispec.Descriptor) (blobRef, error) {
+func descRef(kind string, d oci.Descriptor) (blobRef, error) {
 	if err := d.Digest.Validate(); err != nil {
 		return blobRef{}, fmt.Errorf("%s digest %q: %w", kind, d.Digest, err)
 	}
-	if d.Digest.Algorithm() != digest.SHA256 {
+	if d.Digest.Algorithm() != oci.SHA256 {
 		return blobRef{}, fmt.Errorf("%s blob %s: unsupported digest algorithm", kind, d.Digest)
 	}
 	member := "blobs/" + d.Digest.Algorithm().String() + "/" + d.Digest.Encoded()
@@ -45,17 +44,17 @@ func descRef(kind string, d ocispec.Descriptor) (blobRef, error) {
 }
 
 // digestFromPath returns the digest a "blobs/sha256/<hex>" path names.
-func digestFromPath(name string) (digest.Digest, bool) {
+func digestFromPath(name string) (oci.Digest, bool) {
 	hex, ok := strings.CutPrefix(name, "blobs/sha256/")
 	if !ok || !isDigestHex(hex) {
 		return "", false
 	}
-	return digest.NewDigestFromEncoded(digest.SHA256, hex), true
+	return oci.NewDigest(oci.SHA256, hex), true
 }
 
 // fetch puts the blob b of src into the store, verified against what the
 // referring document says, and returns its digest.
-func (s *Store) fetch(src source, b blobRef) (digest.Digest, error) {
+func (s *Store) fetch(src source, b blobRef) (oci.Digest, error) {
 	d, err := src.blob(b)
 	if err != nil {
 		if b.want == "" {
@@ -68,7 +67,7 @@ func (s *Store) fetch(src source, b blobRef) (digest.Digest, error) {
 
 // check compares the digest and size a blob's content has with what b
 // expects.
-func (b blobRef) check(d digest.Digest, n int64) error {
+func (b blobRef) check(d oci.Digest, n int64) error {
 	if b.want != "" && d != b.want {
 		return fmt.Errorf("digest mismatch: content hashes to %s", d)
 	}
@@ -102,7 +101,7 @@ func (l layoutDir) readFile(name string) ([]byte, error) {
 // holds a blob of the expected digest: a corrupted layout must not import
 // just because an earlier, intact copy of the image did
 // (TestImportVerifiesBlobsAlreadyInStore).
-func (l layoutDir) blob(b blobRef) (digest.Digest, error) {
+func (l layoutDir) blob(b blobRef) (oci.Digest, error) {
 	clean, err := cleanName(b.member)
 	if err != nil {
 		return "", fmt.Errorf("file %q: %w", b.member, err)

@@ -1,8 +1,6 @@
 package image
 
 import (
-	// go-digest verifies sha256 digests only once the hash is linked in.
-	_ "crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
+	"husk/image/oci"
 	"husk/internal/fsutil"
 )
 
@@ -30,7 +26,7 @@ type Store struct {
 // Image describes one stored image.
 type Image struct {
 	// ID is the digest of the image config.
-	ID digest.Digest
+	ID oci.Digest
 	// Names lists the "name:tag" references pointing at the image, sorted.
 	Names []string
 	// Created is the config's creation time, or the import time when the
@@ -39,21 +35,21 @@ type Image struct {
 	// Size is the sum of the unpacked layer sizes in bytes.
 	Size int64
 	// Config is the parsed image config.
-	Config ocispec.Image
+	Config oci.Image
 	// Layers lists the layer diff_ids, bottom layer first.
-	Layers []digest.Digest
+	Layers []oci.Digest
 }
 
 // record is the on-disk form of an Image in root/images/<id-hex>.json. Names
 // live in repositories.json only, so there is one source of truth for them.
 type record struct {
-	ID       digest.Digest   `json:"id"`
-	Manifest digest.Digest   `json:"manifest,omitempty"`
-	Created  time.Time       `json:"created"`
-	Size     int64           `json:"size"`
-	Config   ocispec.Image   `json:"config"`
-	Layers   []digest.Digest `json:"layers"`
-	Blobs    []digest.Digest `json:"blobs"`
+	ID       oci.Digest   `json:"id"`
+	Manifest oci.Digest   `json:"manifest,omitempty"`
+	Created  time.Time    `json:"created"`
+	Size     int64        `json:"size"`
+	Config   oci.Image    `json:"config"`
+	Layers   []oci.Digest `json:"layers"`
+	Blobs    []oci.Digest `json:"blobs"`
 }
 
 // Open opens the store at root, creating root/{blobs/sha256,layers/sha256,
@@ -88,15 +84,15 @@ func (s *Store) imagesDir() string { return filepath.Join(s.root, "images") }
 func (s *Store) tmpDir() string    { return filepath.Join(s.root, "tmp") }
 func (s *Store) reposPath() string { return filepath.Join(s.root, "repositories.json") }
 func (s *Store) lockPath() string  { return filepath.Join(s.root, "lock") }
-func (s *Store) blobPath(d digest.Digest) string {
+func (s *Store) blobPath(d oci.Digest) string {
 	return filepath.Join(s.blobDir(), d.Encoded())
 }
 
-func (s *Store) layerPath(diffID digest.Digest) string {
+func (s *Store) layerPath(diffID oci.Digest) string {
 	return filepath.Join(s.layersDir(), diffID.Encoded())
 }
 
-func (s *Store) recordPath(id digest.Digest) string {
+func (s *Store) recordPath(id oci.Digest) string {
 	return filepath.Join(s.imagesDir(), id.Encoded()+".json")
 }
 

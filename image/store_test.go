@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"husk/image/oci"
 )
 
 func TestGetListRemove(t *testing.T) {
@@ -227,7 +227,7 @@ func TestRemoveByIDRefusesSeveralNames(t *testing.T) {
 	s.Import(layout, ImportOptions{Name: "b"})
 	shared := newLayout(t)
 	writeIndex(t, shared, withRefName(addImage(t, shared, []testLayer{realLayer(t, layout)},
-		func(c *ocispec.Image) { c.Config.Cmd = []string{"other"} }), "shares:1"))
+		func(c *oci.Image) { c.Config.Cmd = []string{"other"} }), "shares:1"))
 	if _, err := s.Import(shared, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,9 @@ import (
 	"os"
 	"path"
 
-	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sys/unix"
+
+	"husk/image/oci"
 )
 
 // Unpack extracts the layer tar stream r (gzip, zstd or uncompressed, told
@@ -26,7 +27,7 @@ import (
 // xattr on its directory. Owners, modes (setuid, setgid, sticky), mtimes,
 // device numbers and PAX xattrs are restored, which needs root; overlayfs
 // xattrs in the tar are dropped.
-func Unpack(r io.Reader, dir string) (digest.Digest, error) {
+func Unpack(r io.Reader, dir string) (oci.Digest, error) {
 	zr, err := Decompress(r)
 	if err != nil {
 		return "", err
@@ -37,7 +38,7 @@ func Unpack(r io.Reader, dir string) (digest.Digest, error) {
 		return "", &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(root)
-	dg := digest.SHA256.Digester()
+	dg := oci.SHA256.Digester()
 	tee := io.TeeReader(zr, dg.Hash())
 	u := &unpacker{root: root, buf: make([]byte, 128<<10)}
 	if err := u.run(tar.NewReader(tee)); err != nil {
