@@ -21,11 +21,12 @@ const zstdHelperName = "husk-zstd"
 var findZstdHelper = lookZstdHelper
 
 // lookZstdHelper finds husk-zstd beside the running binary, where the
-// build puts it, else in $PATH.
+// build puts it, else in $PATH; an entry that is not an executable file
+// is passed over.
 func lookZstdHelper() (string, error) {
 	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), zstdHelperName)
-		if _, err := os.Stat(p); err == nil {
+		p, err := exec.LookPath(filepath.Join(filepath.Dir(exe), zstdHelperName))
+		if err == nil {
 			return p, nil
 		}
 	}
