@@ -182,12 +182,17 @@ func (u *unpacker) writeFile(parent int, base string, r io.Reader) error {
 		return &os.PathError{Op: "openat", Path: base, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), base)
-	// Hide f's ReadFrom so CopyBuffer uses u.buf instead of allocating.
-	_, err = io.CopyBuffer(struct{ io.Writer }{f}, r, u.buf)
+	// Hide f's ReadFrom and r's WriteTo so CopyBuffer uses u.buf instead
+	// of allocating, and so that a failed read is told from a failed write.
+	src := &readErrs{r: r}
+	_, err = io.CopyBuffer(struct{ io.Writer }{f}, src, u.buf)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
+	switch {
+	case src.err != nil:
+		return fmt.Errorf("read layer: %w", src.err)
+	case err != nil:
 		return fmt.Errorf("write %q: %w", base, err)
 	}
 	return nil
@@ -231,4 +236,18 @@ func (u *unpacker) setDirTimes() error {
 		}
 	}
 	return nil
+}
+
+// readErrs remembers the error its reader returned, other than io.EOF.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
 }

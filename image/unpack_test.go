@@ -248,6 +248,22 @@ func TestUnpackCompression(t *testing.T) {
 	}
 }
 
+// TestUnpackTruncated checks that a layer cut short reads as a read error,
+// not as a failed write of the file it was in.
+func TestUnpackTruncated(t *testing.T) {
+	requireRoot(t)
+	plain := makeTar(t, fileEnt("big", strings.Repeat("0123456789", 100000)))
+	var gz bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(plain)
+	gw.Close()
+
+	_, err := Unpack(bytes.NewReader(gz.Bytes()[:gz.Len()/2]), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "read layer") || strings.Contains(err.Error(), "write") {
+		t.Fatalf("Unpack(truncated) = %v, want a read error", err)
+	}
+}
+
 func TestUnpackRefusesXz(t *testing.T) {
 	_, err := Unpack(bytes.NewReader([]byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 0}), t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "xz") {
