@@ -46,10 +46,14 @@ func (s *Store) readArchive(p string) (*archive, error) {
 	defer zr.Close()
 	a := &archive{s: s, members: map[string]archiveMember{}, links: map[string]string{}}
 	tr := tar.NewReader(zr)
-	for {
+	for first := true; ; first = false {
 		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) && !first {
 			return a, nil
+		}
+		if err != nil && first {
+			// Not even one tar header: the file is something else.
+			return nil, fmt.Errorf("not an image layout or archive (a tar, gzip or zstd): %w", err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read archive: %w", err)

@@ -93,9 +93,11 @@ func NormalizeName(ref string) (string, error) {
 	case isDigestHex(name):
 		return "", fmt.Errorf("image name %q: looks like an image id", ref)
 	case !validName(name):
-		return "", fmt.Errorf("image name %q: invalid name", ref)
+		return "", fmt.Errorf("image name %q: invalid name: want [HOST[:PORT]/]PATH, "+
+			"each PATH component lowercase letters and digits joined by '.', '_', '__' or '-'", ref)
 	case !validTag(tag):
-		return "", fmt.Errorf("image name %q: invalid tag", ref)
+		return "", fmt.Errorf("image name %q: invalid tag: want up to 128 letters, digits, "+
+			"'_', '.' and '-', not starting with '.' or '-'", ref)
 	}
 	return name + ":" + tag, nil
 }

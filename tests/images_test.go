@@ -65,6 +65,9 @@ func TestImportBadInput(t *testing.T) {
 			t.Errorf("import %s: exit %d, stderr %q; want one line naming it", path, r.code, r.stderr)
 		}
 	}
+	if r := runHusk(root, nil, "image", "import", bad); !strings.Contains(r.stderr, "not an image layout or archive") {
+		t.Errorf("import of a text file: %q, want it called no image", r.stderr)
+	}
 	if entries, _ := os.ReadDir(filepath.Join(root, "blobs", "sha256")); len(entries) != 0 {
 		t.Errorf("a failed import left blobs: %v", entries)
 	}
@@ -186,7 +189,13 @@ func TestImagesOfRepository(t *testing.T) {
 	if got := rows("-q", "alpine"); len(got) != 1 || len(got[0]) != 12 {
 		t.Fatalf("images -q alpine: %q, want one short id", got)
 	}
+	if got := rows("docker.io/library/alpine:3.20.3"); len(got) != 2 || !strings.HasPrefix(got[1], "alpine ") {
+		t.Fatalf("images docker.io/library/alpine:3.20.3: %q", got)
+	}
 	if r := runHusk(root, nil, "images", "a", "b"); r.code == 0 || !strings.Contains(r.stderr, "at most one") {
 		t.Fatalf("images a b: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runHusk(root, nil, "images", "Bad!!"); r.code == 0 || !strings.Contains(r.stderr, "invalid name: want") {
+		t.Fatalf("images Bad!!: exit %d, %q; want the name rule", r.code, r.stderr)
 	}
 }

@@ -70,7 +70,10 @@ func listImages(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return fmt.Errorf("images: want at most one REPOSITORY[:TAG], got %d arguments", c.NArg())
 	}
-	match := nameMatcher(c.Args().First())
+	match, err := nameMatcher(c.Args().First())
+	if err != nil {
+		return err
+	}
 	e, err := openEngine(c)
 	if err != nil {
 		return err
@@ -105,16 +108,22 @@ func listImages(c *cli.Context) error {
 
 // nameMatcher reports which image names a `husk images` argument picks:
 // all for none, the repository's for REPOSITORY, one name for
-// REPOSITORY:TAG, as docker images has it.
-func nameMatcher(arg string) func(name string) bool {
+// REPOSITORY:TAG, as docker images has it. An argument that is no image
+// name is an error.
+func nameMatcher(arg string) (func(name string) bool, error) {
 	if arg == "" {
-		return func(string) bool { return true }
+		return func(string) bool { return true }, nil
 	}
-	repo, tag, tagged := splitTag(arg)
+	norm, err := image.NormalizeName(arg)
+	if err != nil {
+		return nil, err
+	}
+	_, _, tagged := splitTag(arg)
+	repo, tag := splitName(norm)
 	return func(name string) bool {
 		r, t := splitName(name)
 		return r == repo && (!tagged || t == tag)
-	}
+	}, nil
 }
 
 func removeImages(c *cli.Context) error {
