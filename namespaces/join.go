@@ -10,8 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// EnvJoin names the environment variable that tells package nsenter's C
-// constructor which fd to read the namespaces to join from.
+// EnvJoin names the environment variable that tells husk-init
+// (cmd/husk-init/nsenter.c) which fd to read the namespaces to join from.
 const EnvJoin = "_HUSK_NSENTER"
 
 // Join is a namespace to enter by path.
@@ -60,13 +60,13 @@ func JoinsPid(join []Join) bool {
 	return false
 }
 
-// JoinEnv is the environment entry that makes the C constructor read its
+// JoinEnv is the environment entry that makes husk-init read its
 // namespaces from fd.
 func JoinEnv(fd int) string {
 	return EnvJoin + "=" + strconv.Itoa(fd)
 }
 
-// SendJoin writes join to the C constructor as one packet of lines
+// SendJoin writes join to husk-init as one packet of lines
 // "CLONE_FLAG PATH". Every path is checked to be a namespace file first,
 // so a typo fails here with its name rather than as a bare errno there.
 func SendJoin(fd int, join []Join) error {

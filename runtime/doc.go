@@ -3,11 +3,13 @@
 // that runs inside the init until the user process is exec'd.
 //
 // The process model has three stages. The parent is the husk or huskrt
-// process: it clones the init with the spec's CLONE_NEW* flags by
-// re-executing its own binary (through a read-only clone of it, so the
-// container can never write to the host binary through /proc/PID/exe), and
-// talks to it over one SOCK_SEQPACKET socket with typed JSON messages. The
-// init reads its config from that socket, sets up the root filesystem
+// process: it clones the init with the spec's CLONE_NEW* flags, executing
+// husk-init (cmd/husk-init, which runs a program of system calls, see
+// package cinit) or its own binary (the Go init), in each case through a
+// read-only clone of the binary, so the container can never write to the
+// host binary through /proc/PID/exe; it talks to the init over one
+// SOCK_SEQPACKET socket with typed JSON messages. The Go init reads its
+// config from that socket, sets up the root filesystem
 // (package rootfs), hostname, console, rlimits, user and capabilities, and
 // execve's the user process, which is then pid 1 of the container. Every
 // failure in the init reaches the parent as an error naming its step.

@@ -17,8 +17,8 @@ import (
 	"husk/rootfs"
 )
 
-// envInitFD tells a re-executed husk binary that it is a container's init
-// (or an exec'd process) and which fd is its end of the sync socket.
+// envInitFD tells husk's binary, exec'd as a container's Go init (or an
+// exec'd process), which fd is its end of the sync socket.
 const envInitFD = "_HUSK_INIT_FD"
 
 // IsInit reports whether this process was started as a container's init.
@@ -137,7 +137,7 @@ func runInit(sock *syncSocket) error {
 }
 
 // runExecInit runs a process in a container whose namespaces it has
-// already joined (see package nsenter).
+// already joined (see cmd/husk-init/nsenter.c).
 func runExecInit(sock *syncSocket, cfg *initConfig) error {
 	return runProcess(sock, cfg)
 }

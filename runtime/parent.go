@@ -34,9 +34,10 @@ type launch struct {
 	// socket and the exec fifo come after them.
 	extra []*os.File
 	fifo  *os.File
-	// join are namespaces to enter by path before the Go runtime starts
-	// (package nsenter); when one is a pid namespace the process forks
-	// once more and join.pid reports the real pid.
+	// join are namespaces that husk-init enters by path before any Go
+	// runtime starts (cmd/husk-init/nsenter.c); when one is a pid
+	// namespace the process forks once more and join.pid reports the
+	// real pid.
 	join []namespaces.Join
 	// hooks runs the prestart and createRuntime hooks when the init asks.
 	hooks func(pid int) error
@@ -105,6 +106,9 @@ func whyGoInit(l launch) string {
 	if os.Getenv("HUSK_INIT") == "go" {
 		return "HUSK_INIT=go"
 	}
+	if _, err := initBinary(); err != nil {
+		return err.Error()
+	}
 	return ""
 }
 
@@ -165,8 +169,8 @@ func startProcess(l launch, planned <-chan initPlan) (*initProcess, error) {
 	return p, nil
 }
 
-// spawn clones the process: the C init running prog when there is one,
-// else the Go init.
+// spawn clones the process: husk-init running prog when there is one,
+// else the Go init (through husk-init when namespaces are joined first).
 func spawn(l launch, prog *cinit.Program) (*initProcess, error) {
 	cmd, err := processCommand(l)
 	if err != nil {
@@ -196,16 +200,23 @@ func spawn(l launch, prog *cinit.Program) (*initProcess, error) {
 		cmd.Env = append(cmd.Env, namespaces.JoinEnv(fdSync))
 	}
 
-	exe, err := sealedSelf()
+	exe, goExe, err := initExecutables(l, prog)
 	if err != nil {
 		sock.close()
 		child.Close()
 		return nil, err
 	}
 	cmd.Path = "/proc/self/fd/" + strconv.Itoa(int(exe.Fd()))
+	if goExe != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, goExe)
+		cmd.Env = append(cmd.Env, envGoInitExe+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
+	}
 
 	err = cloneProcess(cmd, l)
 	exe.Close()
+	if goExe != nil {
+		goExe.Close()
+	}
 	child.Close()
 	if err != nil {
 		sock.close()
@@ -214,6 +225,35 @@ func spawn(l launch, prog *cinit.Program) (*initProcess, error) {
 	slog.Debug("cloned", "pid", cmd.Pid, "at", time.Now().Format("05.000000"), "flags", fmt.Sprintf("%#x", cmd.SysProcAttr.Cloneflags),
 		"join", len(l.join), "exec", l.cfg.Exec, "program", prog != nil)
 	return &initProcess{cmd: cmd, sock: sock, prog: prog}, nil
+}
+
+// envGoInitExe names the fd of this binary that husk-init execs as the Go
+// init once it has joined the launch's namespaces.
+const envGoInitExe = "_HUSK_GOINIT_EXE"
+
+// initExecutables opens, sealed (see sealedBinary), what the process
+// execs: husk-init for a program or for joins, else this binary, the Go
+// init. With joins and no program, husk-init execs goExe, this binary,
+// after them.
+func initExecutables(l launch, prog *cinit.Program) (exe, goExe *os.File, err error) {
+	if prog == nil && len(l.join) == 0 {
+		exe, err = sealedBinary("/proc/self/exe")
+		return exe, nil, err
+	}
+	path, err := initBinary()
+	if err != nil {
+		return nil, nil, fmt.Errorf("join namespaces: %w", err)
+	}
+	if exe, err = sealedBinary(path); err != nil {
+		return nil, nil, err
+	}
+	if prog == nil {
+		if goExe, err = sealedBinary("/proc/self/exe"); err != nil {
+			exe.Close()
+			return nil, nil, err
+		}
+	}
+	return exe, goExe, nil
 }
 
 // sendProgram writes the C init's program to the socket as one packet.
@@ -335,7 +375,7 @@ func (p *initProcess) handshake(l launch) error {
 }
 
 // whyGone explains a failure that comes of the process having gone: a
-// send that found its end closed (its C constructor failed before it read
+// send that found its end closed (husk-init failed before it read
 // anything), or a whileSetUp that found it exited (errInitGone). The
 // error it reported, or how it exited, says more.
 func (p *initProcess) whyGone(l launch, err error) error {
@@ -362,7 +402,7 @@ func (p *initProcess) setUpAndReport(l launch) error {
 // could be recorded.
 var errInitGone = errors.New("container init exited during create")
 
-// enterNamespaces sends the namespaces to join to the C constructor and,
+// enterNamespaces sends the namespaces to join to husk-init and,
 // when it forks into a joined pid namespace, learns the real pid.
 func (p *initProcess) enterNamespaces(join []namespaces.Join) error {
 	if err := namespaces.SendJoin(p.sock.fd, join); err != nil {

@@ -105,9 +105,9 @@ func (s *syncSocket) recv() (message, []int, error) {
 }
 
 // errnoWords puts words in place of the error numbers in a message from
-// the C code (runtime/cinit, namespaces/nsenter), which marks number N as
+// the C code (cmd/husk-init), which marks number N as
 // "\x01N\x02": Go's words for it, so both inits word an error alike
-// whatever libc husk is linked with.
+// whatever libc husk-init is linked with.
 func errnoWords(msg string) string {
 	var b strings.Builder
 	for {

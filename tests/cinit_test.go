@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,5 +73,33 @@ func TestCInitErrors(t *testing.T) {
 		if c.code != g.code || c.stderr != g.stderr || c.code == 0 {
 			t.Errorf("%v: C init exit %d %q, Go init exit %d %q", args, c.code, c.stderr, g.code, g.stderr)
 		}
+	}
+}
+
+// TestWithoutHuskInit runs binaries copied without husk-init beside them:
+// a run falls back to the Go init and works, while an exec, which must
+// join namespaces before any Go runtime starts, fails with one line that
+// names husk-init.
+func TestWithoutHuskInit(t *testing.T) {
+	need(t)
+	root := newRoot(t)
+	alone := t.TempDir()
+	copyFile(t, huskBin, filepath.Join(alone, "husk"))
+	copyFile(t, huskrtBin, filepath.Join(alone, "huskrt"))
+
+	cmd := exec.Command(filepath.Join(alone, "husk"), "--root", root, "--debug",
+		"run", "--rm", "--network", "none", "busybox:musl", "echo", "hi")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\nhi\n") || !strings.Contains(string(out), "husk-init is not beside") {
+		t.Fatalf("husk run without husk-init: %v\n%s", err, out)
+	}
+
+	b := newBundle(t, "sleep", "100")
+	b.write()
+	b.must("run", "-d", "lone")
+	lone := exec.Command(filepath.Join(alone, "huskrt"), "--root", b.root, "exec", "lone", "true")
+	out, err = lone.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "husk-init") || strings.Count(string(out), "\n") != 1 {
+		t.Fatalf("huskrt exec without husk-init: %v, %q; want one line naming husk-init", err, out)
 	}
 }

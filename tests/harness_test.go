@@ -48,10 +48,12 @@ func setup(tmp string) {
 		return
 	}
 
+	var built []string
 	huskBin = os.Getenv("HUSK_BIN")
 	if huskBin == "" {
 		huskBin = filepath.Join(tmp, "husk")
-		out, err := exec.Command("go", "build", "-o", huskBin, "../cmd/husk").CombinedOutput()
+		built = append(built, huskBin)
+		out, err := goBuild(huskBin, "../cmd/husk")
 		if err != nil {
 			setupErr = fmt.Sprintf("build husk: %v\n%s", err, out)
 			return
@@ -61,9 +63,23 @@ func setup(tmp string) {
 	huskrtBin = os.Getenv("HUSKRT_BIN")
 	if huskrtBin == "" {
 		huskrtBin = filepath.Join(tmp, "huskrt")
-		out, err := exec.Command("go", "build", "-o", huskrtBin, "../cmd/huskrt").CombinedOutput()
+		built = append(built, huskrtBin)
+		out, err := goBuild(huskrtBin, "../cmd/huskrt")
 		if err != nil {
 			setupErr = fmt.Sprintf("build huskrt: %v\n%s", err, out)
+			return
+		}
+	}
+	// Binaries built here need their C init beside them, as make puts it.
+	for _, bin := range built {
+		initBin := filepath.Join(filepath.Dir(bin), "husk-init")
+		if _, err := os.Stat(initBin); err == nil {
+			continue
+		}
+		srcs, _ := filepath.Glob("../cmd/husk-init/*.c")
+		out, err := exec.Command("musl-gcc", append([]string{"-static", "-O2", "-o", initBin}, srcs...)...).CombinedOutput()
+		if err != nil {
+			setupErr = fmt.Sprintf("build husk-init (musl-gcc, from musl-tools): %v\n%s", err, out)
 			return
 		}
 	}
@@ -85,6 +101,15 @@ func setup(tmp string) {
 			return
 		}
 	}
+}
+
+// goBuild builds a static binary, as make does: the Go init is exec'd
+// after joining a container's mount namespace, where a dynamic binary's
+// loader is not.
+func goBuild(out, pkg string) ([]byte, error) {
+	cmd := exec.Command("go", "build", "-tags", "osusergo,netgo", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return cmd.CombinedOutput()
 }
 
 // publicImages maps the names the tests use to the layouts in shared/.

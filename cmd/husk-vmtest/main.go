@@ -4,8 +4,8 @@
 // its inputs and runs it.
 //
 // It boots Debian's cloud kernel (downloaded once into -cache, see
-// vm.DebianKernel) with an initramfs of busybox, the static husk and
-// huskrt binaries, the compiled tests package, the test images and the
+// vm.DebianKernel) with an initramfs of busybox, the static husk, huskrt
+// and husk-init binaries, the compiled tests package, the test images and the
 // kernel modules asked for. The guest's /init mounts cgroup2 at
 // /sys/fs/cgroup, runs the test binary with -test.v and -test.run, prints
 // its exit status on the serial console and powers off; husk-vmtest
@@ -48,7 +48,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.cache, "cache", "build/vm", "directory for the kernel cache and the initramfs")
 	flag.StringVar(&c.kernelPkg, "kernel-package", vm.DefaultKernelPackage, "Debian package of the guest kernel")
-	flag.StringVar(&c.bin, "bin", "build/vm/bin", "directory holding static husk, huskrt and tests.test (go test -c ./tests)")
+	flag.StringVar(&c.bin, "bin", "build/vm/bin", "directory holding static husk, huskrt, husk-init and tests.test (go test -c ./tests)")
 	flag.StringVar(&c.busybox, "busybox", "/bin/busybox", "a static busybox (Debian's busybox-static)")
 	flag.StringVar(&c.imagesDir, "images", defaultImages(), "the test images' directory (HUSK_TEST_IMAGES)")
 	// The harness imports these three before any test runs (publicImages
@@ -172,6 +172,7 @@ func buildInitramfs(path string, c config, k *vm.Kernel, mods *vm.Modules) error
 	bins := map[string]string{
 		filepath.Join(c.bin, "husk"):       guestBin + "/husk",
 		filepath.Join(c.bin, "huskrt"):     guestBin + "/huskrt",
+		filepath.Join(c.bin, "husk-init"):  guestBin + "/husk-init",
 		filepath.Join(c.bin, "tests.test"): guestTests + "/tests.test",
 		c.busybox:                          vm.BusyboxPath,
 	}

@@ -4,7 +4,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	_ "husk/namespaces/nsenter"
 	"log/slog"
 	"os"
 	"slices"

@@ -14,7 +14,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"husk/internal/cliflags"
-	_ "husk/namespaces/nsenter"
 	"husk/runtime"
 )
 

@@ -1,3 +1,9 @@
+// Package cinit encodes programs for the C init, husk-init
+// (cmd/husk-init): a container's set-up as a list of system calls that
+// husk-init runs before it execs the container's process, so that the
+// container starts without a second Go runtime. The runtime package
+// builds the programs (runtime/program.go) and decides when one can
+// express a container's set-up; anything it cannot goes to the Go init.
 package cinit
 
 import (
@@ -5,15 +11,15 @@ import (
 	"strconv"
 )
 
-// Env is the variable that makes a re-executed husk binary run a program
-// from the sync fd it names.
+// Env is the variable that makes husk-init run a program from the sync fd
+// it names.
 const Env = "_HUSK_CINIT"
 
-// Op is one operation of a program; program.h documents each one's
-// arguments.
+// Op is one operation of a program; cmd/husk-init/program.h documents
+// each one's arguments.
 type Op int
 
-// The operations, numbered as in program.h.
+// The operations, numbered as in cmd/husk-init/program.h.
 const (
 	OpStep Op = iota + 1
 	OpUnshare

@@ -9,7 +9,7 @@ import (
 
 // TestOpsMatchHeader checks that the Go numbers are the C ones.
 func TestOpsMatchHeader(t *testing.T) {
-	data, err := os.ReadFile("program.h")
+	data, err := os.ReadFile("../../cmd/husk-init/program.h")
 	if err != nil {
 		t.Fatal(err)
 	}

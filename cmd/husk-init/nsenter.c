@@ -78,6 +78,18 @@ static int read_joins(char *buf, struct join *joins)
 
 // join_all enters the user namespace first, which may be what grants the
 // right to enter the others.
+// become_root makes this process the joined user namespace's root. The
+// host's root is not mapped there, so until then the process is nobody
+// inside, and the exec of the Go init that follows would drop every
+// capability it has in the namespace.
+static void become_root(void)
+{
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
+		fail("setresgid 0 in", "user namespace", errno);
+	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
+		fail("setresuid 0 in", "user namespace", errno);
+}
+
 static int join_all(struct join *joins, int n)
 {
 	int pid_ns = 0;
@@ -90,6 +102,8 @@ static int join_all(struct join *joins, int n)
 			if (setns(joins[i].fd, joins[i].flag) < 0)
 				fail("setns", joins[i].path, errno);
 			close(joins[i].fd);
+			if (is_user)
+				become_root();
 			if (joins[i].flag == CLONE_NEWPID)
 				pid_ns = 1;
 		}
