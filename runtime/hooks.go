@@ -56,7 +56,10 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 
-	err := cmd.Run()
+	err := withHostSlack(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}

@@ -270,7 +270,7 @@ func sendProgram(sock *syncSocket, prog *cinit.Program) error {
 // parent-death signal to.
 func cloneProcess(cmd *child, l launch) error {
 	if l.cloneInto == nil {
-		return cmd.Start()
+		return withHostSlack(cmd.Start)
 	}
 	goruntime.LockOSThread()
 	c, err := l.cloneInto()
@@ -282,7 +282,7 @@ func cloneProcess(cmd *child, l launch) error {
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, c.FD
 	}
 
-	err = cmd.Start()
+	err = withHostSlack(cmd.Start)
 	if leaveErr := c.Leave(); leaveErr != nil {
 		// The thread may still be in the container's cgroup: keep it
 		// locked so that Go ends it with this goroutine, and give up.

@@ -37,6 +37,11 @@ func main() {
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Before: func(c *cli.Context) error {
+			// A run's container gets husk's own timer slack, husk a
+			// coarser one (runtime.RelaxTimers).
+			if c.Args().First() == "run" {
+				runtime.RelaxTimers()
+			}
 			level := slog.LevelWarn
 			if c.Bool("debug") {
 				level = slog.LevelDebug
