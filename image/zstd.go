@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"husk/internal/timerslack"
 )
 
 // zstdHelperName is the program that decompresses zstd for husk
@@ -52,7 +54,7 @@ func unzstd(r io.Reader) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := timerslack.Start(cmd.Start); err != nil {
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
 	return &helperReader{cmd: cmd, out: out, stderr: stderr}, nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"husk/internal/timerslack"
 )
 
 // runHooks runs hooks in order with the container's state on stdin, as the
@@ -56,7 +58,7 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 
-	err := withHostSlack(cmd.Start)
+	err := timerslack.Start(cmd.Start)
 	if err == nil {
 		err = cmd.Wait()
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"husk/cgroups"
+	"husk/internal/timerslack"
 	"husk/namespaces"
 	"husk/rootfs"
 	"husk/runtime/cinit"
@@ -270,7 +271,7 @@ func sendProgram(sock *syncSocket, prog *cinit.Program) error {
 // parent-death signal to.
 func cloneProcess(cmd *child, l launch) error {
 	if l.cloneInto == nil {
-		return withHostSlack(cmd.Start)
+		return timerslack.Start(cmd.Start)
 	}
 	goruntime.LockOSThread()
 	c, err := l.cloneInto()
@@ -282,7 +283,7 @@ func cloneProcess(cmd *child, l launch) error {
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, c.FD
 	}
 
-	err = withHostSlack(cmd.Start)
+	err = timerslack.Start(cmd.Start)
 	if leaveErr := c.Leave(); leaveErr != nil {
 		// The thread may still be in the container's cgroup: keep it
 		// locked so that Go ends it with this goroutine, and give up.

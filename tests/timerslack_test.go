@@ -9,8 +9,8 @@ import (
 )
 
 // TestTimerSlack checks that husk runs with a coarse timer slack while its
-// container, an exec'd process and the hooks get the caller's own
-// (runtime.RelaxTimers).
+// container and an exec'd process get the caller's own
+// (internal/timerslack).
 func TestTimerSlack(t *testing.T) {
 	need(t)
 	root := newRoot(t)

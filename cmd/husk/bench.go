@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"husk/bench"
+	"husk/internal/timerslack"
 )
 
 var benchCommand = &cli.Command{
@@ -41,6 +42,9 @@ func runBench(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("bench: takes no arguments")
 	}
+	// The contenders (runc, qemu, unshare, husk itself) run with the
+	// caller's timer slack, as they would alone.
+	timerslack.Restore()
 	layout, err := bench.FindImage(c.String("images"))
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"husk/engine"
 	"husk/internal/cliflags"
+	"husk/internal/timerslack"
 	"husk/runtime"
 )
 
@@ -24,6 +25,9 @@ func main() {
 	if runtime.IsInit() {
 		runtime.Init()
 	}
+	// Before anything else: Go's monitor thread polls every 20 µs in a
+	// program's first millisecond (see package timerslack).
+	timerslack.Relax()
 	started := time.Now()
 
 	app := &cli.App{
@@ -37,11 +41,6 @@ func main() {
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		Before: func(c *cli.Context) error {
-			// A run's container gets husk's own timer slack, husk a
-			// coarser one (runtime.RelaxTimers).
-			if c.Args().First() == "run" {
-				runtime.RelaxTimers()
-			}
 			level := slog.LevelWarn
 			if c.Bool("debug") {
 				level = slog.LevelDebug

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"husk/internal/timerslack"
 )
 
 var formatFlag = &cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"}
@@ -90,7 +93,14 @@ func psTable(pids []int, args []string) error {
 	if len(args) == 0 {
 		args = []string{"-ef"}
 	}
-	out, err := exec.Command("ps", args...).Output()
+	ps := exec.Command("ps", args...)
+	var buf bytes.Buffer
+	ps.Stdout = &buf
+	err := timerslack.Start(ps.Start)
+	if err == nil {
+		err = ps.Wait()
+	}
+	out := buf.Bytes()
 	if err != nil {
 		return fmt.Errorf("run ps %s: %w", strings.Join(args, " "), err)
 	}

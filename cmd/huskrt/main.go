@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"husk/internal/cliflags"
+	"husk/internal/timerslack"
 	"husk/runtime"
 )
 
@@ -24,6 +25,9 @@ func main() {
 	if runtime.IsInit() {
 		runtime.Init()
 	}
+	// Before anything else: Go's monitor thread polls every 20 µs in a
+	// program's first millisecond (see package timerslack).
+	timerslack.Relax()
 
 	app := &cli.App{
 		Name:    "huskrt",
@@ -80,12 +84,6 @@ var logFile *os.File
 
 // setup checks the global flags and opens the log.
 func setup(c *cli.Context) error {
-	// The commands that start processes run them with the caller's timer
-	// slack, themselves with a coarser one (runtime.RelaxTimers).
-	switch c.Args().First() {
-	case "create", "run", "exec":
-		runtime.RelaxTimers()
-	}
 	if err := openLog(c); err != nil {
 		return err
 	}
