@@ -35,11 +35,13 @@ CSTATIC  := musl-gcc -static -O2 -Wall -Wextra -Werror
 # husk-zstd decompresses zstd layers for husk, which runs it from beside
 # itself: husk does not link the zstd decoder, whose start-up tables would
 # cost every husk process, each container start included, 0.3 ms.
+# husk-bench is `husk bench`, a plugin husk execs, for the same reason.
 build:
 	$(GOSTATIC) -o $(BIN)/husk ./cmd/husk
 	$(GOSTATIC) -o $(BIN)/huskrt ./cmd/huskrt
 	$(CSTATIC) -o $(BIN)/husk-init cmd/husk-init/*.c
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/husk-zstd ./cmd/husk-zstd
+	$(GOSTATIC) -o $(BIN)/husk-bench ./cmd/husk-bench
 
 # The whole suite, as root: unit and end-to-end tests on this host, then
 # the cgroup end-to-end tests again in a pure cgroup v2 guest (vmtest).

@@ -53,10 +53,11 @@ func setup(tmp string) {
 	if huskBin == "" {
 		huskBin = filepath.Join(tmp, "husk")
 		built = append(built, huskBin)
-		out, err := goBuild(huskBin, "../cmd/husk")
-		if err != nil {
-			setupErr = fmt.Sprintf("build husk: %v\n%s", err, out)
-			return
+		for _, cmd := range []string{"husk", "husk-bench"} {
+			if out, err := goBuild(filepath.Join(tmp, cmd), "../cmd/"+cmd); err != nil {
+				setupErr = fmt.Sprintf("build %s: %v\n%s", cmd, err, out)
+				return
+			}
 		}
 	}
 
