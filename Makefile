@@ -36,12 +36,22 @@ CSTATIC  := musl-gcc -static -O2 -Wall -Wextra -Werror
 # itself: husk does not link the zstd decoder, whose start-up tables would
 # cost every husk process, each container start included, 0.3 ms.
 # husk-bench is `husk bench`, a plugin husk execs, for the same reason.
+#
+# Go's linker writes its output through mmap, which leaves a new binary in
+# the page cache as 4 KiB pages until it is evicted. A binary installed by
+# copy (install(1), dpkg) or read from disk after a reboot is cached in
+# large folios, and every exec of it takes fewer page faults: 0.15-0.25 ms
+# of a husk run here. So the Go binaries are linked in build/link and
+# copied into bin/, where they are what an installed husk would be.
+LINK := build/link
 build:
-	$(GOSTATIC) -o $(BIN)/husk ./cmd/husk
-	$(GOSTATIC) -o $(BIN)/huskrt ./cmd/huskrt
-	$(CSTATIC) -o $(BIN)/husk-init cmd/husk-init/*.c
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/husk-zstd ./cmd/husk-zstd
-	$(GOSTATIC) -o $(BIN)/husk-bench ./cmd/husk-bench
+	$(GOSTATIC) -o $(LINK)/husk ./cmd/husk
+	$(GOSTATIC) -o $(LINK)/huskrt ./cmd/huskrt
+	$(GOSTATIC) -o $(LINK)/husk-bench ./cmd/husk-bench
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(LINK)/husk-zstd ./cmd/husk-zstd
+	$(CSTATIC) -o $(LINK)/husk-init cmd/husk-init/*.c
+	install -d $(BIN)
+	install -m 0755 $(LINK)/husk $(LINK)/huskrt $(LINK)/husk-bench $(LINK)/husk-zstd $(LINK)/husk-init $(BIN)/
 
 # The whole suite, as root: unit and end-to-end tests on this host, then
 # the cgroup end-to-end tests again in a pure cgroup v2 guest (vmtest).
