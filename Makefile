@@ -30,7 +30,7 @@ deps:
 # lookups out: husk reads the container's own /etc and has no use for the
 # host's NSS.
 GOSTATIC := CGO_ENABLED=0 $(GO) build -tags $(TAGS),osusergo,netgo -trimpath -ldflags '$(LDFLAGS)'
-CSTATIC  := musl-gcc -static -O2 -Wall -Wextra -Werror
+CSTATIC  := musl-gcc -static -s -O2 -Wall -Wextra -Werror
 
 # husk-zstd decompresses zstd layers for husk, which runs it from beside
 # itself: husk does not link the zstd decoder, whose start-up tables would

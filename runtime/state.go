@@ -147,6 +147,11 @@ func (r *Runtime) saveSpec(id string, spec *specs.Spec, raw []byte) error {
 // Spec returns the spec the container was created with.
 func (r *Runtime) Spec(id string) (*specs.Spec, error) {
 	data, err := os.ReadFile(filepath.Join(r.dir(id), "config.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(r.dir(id)); errors.Is(serr, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %q %w", id, ErrNotExist)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read spec of %q: %w", id, err)
 	}

@@ -55,8 +55,10 @@ func TestHuskrtLifecycle(t *testing.T) {
 		t.Fatalf("after kill: %s, want stopped", b.status("c1"))
 	}
 	b.must("delete", "c1")
-	if r := b.rt("state", "c1"); r.code == 0 || !strings.Contains(r.stderr, `"c1" does not exist`) {
-		t.Errorf("state after delete: %+v", r)
+	for _, cmd := range [][]string{{"state", "c1"}, {"exec", "c1", "true"}} {
+		if r := b.rt(cmd...); r.code == 0 || !strings.Contains(r.stderr, `"c1" does not exist`) {
+			t.Errorf("%s after delete: %+v", cmd[0], r)
+		}
 	}
 }
 

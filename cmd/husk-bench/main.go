@@ -24,6 +24,7 @@ func main() {
 	app := &cli.App{
 		Name:            "husk bench",
 		Usage:           "measure start-up, memory and disk of husk against runc, crun, unshare and a VM",
+		UsageText:       "husk bench [--runs N] [--skip-vm] [--containers N] [--vms N] [--json] [--svg FILE] ...",
 		Description:     description,
 		Flags:           flags,
 		Action:          runBench,
@@ -57,7 +58,7 @@ kernel and initramfs. Everything runs in a temp dir and is removed at the end.`
 var flags = []cli.Flag{
 	&cli.StringFlag{Name: "husk", Usage: "the husk binary (default: beside husk-bench)", Hidden: true},
 	&cli.IntFlag{Name: "runs", Value: 50, Usage: "interleaved start-up rounds"},
-	&cli.IntFlag{Name: "vm-runs", Usage: "rounds that boot the VM (default max(3, runs/10))"},
+	&cli.IntFlag{Name: "vm-runs", Usage: "rounds that boot the VM", DefaultText: "max(3, runs/10)"},
 	&cli.IntFlag{Name: "containers", Value: 10, Usage: "idle containers per runtime in the memory test (0 skips it)"},
 	&cli.IntFlag{Name: "vms", Value: 2, Usage: "idle VMs in the memory test"},
 	&cli.BoolFlag{Name: "skip-vm", Usage: "leave the VM out"},
@@ -85,7 +86,9 @@ func runBench(c *cli.Context) error {
 		}
 		husk = filepath.Join(filepath.Dir(self), "husk")
 	}
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	// A closed output (husk bench | head) or terminal ends the run as
+	// Ctrl-C does: what it started is removed, its temp dir included.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 
 	rep, err := bench.Run(ctx, bench.Options{

@@ -30,7 +30,7 @@ func execBench(c *cli.Context) error {
 	}
 	path, err := exec.LookPath(filepath.Join(filepath.Dir(self), "husk-bench"))
 	if err != nil {
-		return fmt.Errorf("bench: husk-bench is not beside %s: build it with make build", self)
+		return fmt.Errorf("bench: husk-bench is not beside %s: install it there (make build puts both in bin/)", self)
 	}
 	// The contenders (runc, qemu, unshare, husk itself) run with the
 	// caller's timer slack, as they would alone; exec keeps this thread's.
