@@ -81,6 +81,7 @@ func (m *v1Manager) CloneJoining() (*Clone, error) {
 	if _, err := mkdirTracked(m.unifiedMount, m.unified); err != nil {
 		return nil, err
 	}
+	m.unifiedMade = true
 	fd, err := openCgroupFD(m.unified)
 	if err != nil {
 		return nil, err

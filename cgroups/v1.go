@@ -23,6 +23,7 @@ type v1Manager struct {
 	roots        map[string]string // controller -> the cgroup mounted at its mount point
 	unified      string            // hybrid: the cgroup's directory in cgroup2
 	unifiedMount string
+	unifiedMade  bool // CloneJoining made unified already
 }
 
 func newV1(layout Layout, hs []hierarchy, self map[string]string, cgroupsPath string) (*v1Manager, error) {
@@ -84,7 +85,7 @@ func (m *v1Manager) Create() error {
 			}
 		}
 	}
-	if m.unified != "" {
+	if m.unified != "" && !m.unifiedMade {
 		if _, err := mkdirTracked(m.unifiedMount, m.unified); err != nil {
 			return err
 		}
@@ -188,6 +189,7 @@ func (m *v1Manager) Procs(recursive bool) ([]int, error) {
 
 // Destroy implements Manager.
 func (m *v1Manager) Destroy() error {
+	m.unifiedMade = false
 	var errs []error
 	for _, d := range m.allDirs() {
 		errs = append(errs, removeTree(d))

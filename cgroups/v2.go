@@ -18,6 +18,7 @@ type v2Manager struct {
 	path  string // as /proc/PID/cgroup shows it
 	dir   string
 	mount string
+	made  bool // Create has run (CloneJoining runs it first)
 }
 
 func newV2(hs []hierarchy, self map[string]string, cgroupsPath string) (*v2Manager, error) {
@@ -43,6 +44,9 @@ func (m *v2Manager) Path() string { return m.path }
 // ancestor, and only to pass on what it was itself given; cgroups further
 // up keep the delegation the host chose.
 func (m *v2Manager) Create() error {
+	if m.made {
+		return nil
+	}
 	created, err := mkdirTracked(m.mount, m.dir)
 	if err != nil {
 		return err
@@ -52,6 +56,7 @@ func (m *v2Manager) Create() error {
 			return err
 		}
 	}
+	m.made = true
 	return nil
 }
 
@@ -153,7 +158,10 @@ func (m *v2Manager) Procs(recursive bool) ([]int, error) {
 }
 
 // Destroy implements Manager.
-func (m *v2Manager) Destroy() error { return removeTree(m.dir) }
+func (m *v2Manager) Destroy() error {
+	m.made = false
+	return removeTree(m.dir)
+}
 
 // OOMKills implements Manager: memory.events counts the subtree's kills
 // (unless the host mounts cgroup2 with memory_localevents).
