@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"regexp"
 	"testing"
+
+	"husk/image/oci"
 )
 
 // The loops must accept exactly what the distribution grammar's
@@ -33,8 +35,8 @@ func TestNameLoopsMatchGrammar(t *testing.T) {
 		if got, want := validTag(s), refTag.MatchString(s); got != want {
 			t.Errorf("validTag(%q) = %v, grammar says %v", s, got, want)
 		}
-		if got, want := isHex(s), refHex.MatchString(s); got != want {
-			t.Errorf("isHex(%q) = %v, grammar says %v", s, got, want)
+		if got, want := oci.IsHex(s), refHex.MatchString(s); got != want {
+			t.Errorf("oci.IsHex(%q) = %v, grammar says %v", s, got, want)
 		}
 	}
 	long := make([]byte, 129)

@@ -65,16 +65,6 @@ func validTag(t string) bool {
 	return true
 }
 
-// isHex reports whether s is non-empty lowercase hex.
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return s != ""
-}
-
 func lazyRegexp(expr string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
@@ -146,7 +136,7 @@ func nameFromAnnotation(v string) string {
 }
 
 // isDigestHex reports whether s is the hex part of a sha256 digest.
-func isDigestHex(s string) bool { return len(s) == 64 && isHex(s) }
+func isDigestHex(s string) bool { return len(s) == 64 && oci.IsHex(s) }
 
 // repos maps "name:tag" to image ID; it is the content of repositories.json.
 type repos map[string]oci.Digest
@@ -202,7 +192,7 @@ func (s *Store) resolve(r repos, ref string) (oci.Digest, error) {
 
 // isIDPrefix reports whether s has the form of an abbreviated image ID.
 func isIDPrefix(s string) bool {
-	return len(s) >= minIDPrefix && len(s) <= 64 && isHex(s)
+	return len(s) >= minIDPrefix && len(s) <= 64 && oci.IsHex(s)
 }
 
 func (s *Store) resolveID(prefix, ref string) (oci.Digest, error) {

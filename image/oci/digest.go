@@ -75,7 +75,7 @@ func (d Digest) Validate() error {
 	if !registered {
 		return fmt.Errorf("%w %q", ErrDigestAlgorithm, alg)
 	}
-	if len(enc) != n || !isLowerHex(enc) {
+	if len(enc) != n || !IsHex(enc) {
 		return fmt.Errorf("%w: %s wants %d lowercase hex digits", ErrDigestFormat, alg, n)
 	}
 	return nil
@@ -115,13 +115,15 @@ func validEncoded(s string) bool {
 	return true
 }
 
-func isLowerHex(s string) bool {
+// IsHex reports whether s is non-empty lowercase hex, the encoding of
+// the registered algorithms' digests and of ids made from them.
+func IsHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !(c >= 'a' && c <= 'f' || c >= '0' && c <= '9') {
 			return false
 		}
 	}
-	return true
+	return s != ""
 }
 
 // String returns the algorithm's name.
