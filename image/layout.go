@@ -94,7 +94,7 @@ func byRefName(descs []oci.Descriptor, ref string) ([]oci.Descriptor, error) {
 			exact = append(exact, d)
 			continue
 		}
-		_, tag, hasTag := splitTag(v)
+		_, tag, hasTag := SplitTag(v)
 		if (hasTag && tag == ref) || (want != "" && nameOf(d.Annotations) == want) {
 			loose = append(loose, d)
 			if label := refLabel(d.Annotations); !slices.Contains(names, label) {

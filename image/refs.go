@@ -74,7 +74,7 @@ func lazyRegexp(expr string) func() *regexp.Regexp {
 // dropped. It fails when ref is not a valid name, or is 64 hex digits (which
 // would read as an image ID).
 func NormalizeName(ref string) (string, error) {
-	name, tag, ok := splitTag(ref)
+	name, tag, ok := SplitTag(ref)
 	if !ok {
 		tag = "latest"
 	}
@@ -92,9 +92,9 @@ func NormalizeName(ref string) (string, error) {
 	return name + ":" + tag, nil
 }
 
-// splitTag splits "name[:tag]"; ok reports whether there was a tag. A colon
+// SplitTag splits "name[:tag]"; ok reports whether there was a tag. A colon
 // before the last '/' belongs to a registry port, not a tag.
-func splitTag(ref string) (name, tag string, ok bool) {
+func SplitTag(ref string) (name, tag string, ok bool) {
 	i := strings.LastIndexByte(ref, ':')
 	if i < 0 || strings.Contains(ref[i+1:], "/") {
 		return ref, "", false
@@ -125,7 +125,7 @@ func validName(name string) bool {
 // spells an explicit "name:tag", or "". A bare tag such as "3.20", which OCI
 // layouts often use as ref.name, is not a name.
 func nameFromAnnotation(v string) string {
-	if _, _, ok := splitTag(v); !ok {
+	if _, _, ok := SplitTag(v); !ok {
 		return ""
 	}
 	name, err := NormalizeName(v)

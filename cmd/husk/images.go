@@ -118,7 +118,7 @@ func nameMatcher(arg string) (func(name string) bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, _, tagged := splitTag(arg)
+	_, _, tagged := image.SplitTag(arg)
 	repo, tag := splitName(norm)
 	return func(name string) bool {
 		r, t := splitName(name)
@@ -162,18 +162,11 @@ func shortDigest(d string) string {
 
 // splitName splits "name:tag", the tag "latest" when n has none.
 func splitName(n string) (string, string) {
-	repo, tag, _ := splitTag(n)
-	return repo, tag
-}
-
-// splitTag splits "name:tag" and says whether n has a tag; the colon of a
-// registry port is not one.
-func splitTag(n string) (repo, tag string, tagged bool) {
-	i := strings.LastIndexByte(n, ':')
-	if i < 0 || strings.Contains(n[i:], "/") {
-		return n, "latest", false
+	repo, tag, ok := image.SplitTag(n)
+	if !ok {
+		tag = "latest"
 	}
-	return n[:i], n[i+1:], true
+	return repo, tag
 }
 
 // humanSize prints n in decimal units (1.56MB), as docker images does.
