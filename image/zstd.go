@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 
+	"husk/internal/beside"
 	"husk/internal/timerslack"
 )
 
@@ -26,11 +25,8 @@ var findZstdHelper = lookZstdHelper
 // build puts it, else in $PATH; an entry that is not an executable file
 // is passed over.
 func lookZstdHelper() (string, error) {
-	if exe, err := os.Executable(); err == nil {
-		p, err := exec.LookPath(filepath.Join(filepath.Dir(exe), zstdHelperName))
-		if err == nil {
-			return p, nil
-		}
+	if p, err := beside.Find(zstdHelperName); err == nil {
+		return p, nil
 	}
 	p, err := exec.LookPath(zstdHelperName)
 	if err != nil {

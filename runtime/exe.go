@@ -1,37 +1,20 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"husk/internal/beside"
 )
 
-// initBinaryName is the C init (cmd/husk-init), which husk and huskrt
-// look for beside themselves.
-const initBinaryName = "husk-init"
-
-// errNoInitBinary means husk-init is not beside this binary.
-var errNoInitBinary = errors.New(initBinaryName + " is not beside this binary")
-
-// initBinary is the path of husk-init beside this binary, or
-// errNoInitBinary. Without it every container gets the Go init, and no
+// initBinary is the path of the C init, husk-init (cmd/husk-init), beside
+// this binary. Without it every container gets the Go init, and no
 // namespace can be joined (setns needs a single-threaded process).
-var initBinary = sync.OnceValues(func() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", errNoInitBinary, err)
-	}
-	p := filepath.Join(filepath.Dir(exe), initBinaryName)
-	st, err := os.Stat(p)
-	if err != nil || !st.Mode().IsRegular() || unix.Access(p, unix.X_OK) != nil {
-		return "", fmt.Errorf("%w (%s)", errNoInitBinary, filepath.Dir(exe))
-	}
-	return p, nil
-})
+var initBinary = sync.OnceValues(func() (string, error) { return beside.Find("husk-init") })
 
 // sealedBinary returns an fd of the binary at path on a private read-only
 // mount, to exec an init through. The init runs inside the container's

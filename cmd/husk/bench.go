@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
+	"husk/internal/beside"
 	"husk/internal/timerslack"
 )
 
@@ -24,13 +23,13 @@ var benchCommand = &cli.Command{
 }
 
 func execBench(c *cli.Context) error {
+	path, err := beside.Find("husk-bench")
+	if err != nil {
+		return fmt.Errorf("bench: %w: install it there (make build puts both in bin/)", err)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
-	}
-	path, err := exec.LookPath(filepath.Join(filepath.Dir(self), "husk-bench"))
-	if err != nil {
-		return fmt.Errorf("bench: husk-bench is not beside %s: install it there (make build puts both in bin/)", self)
 	}
 	// The contenders (runc, qemu, unshare, husk itself) run with the
 	// caller's timer slack, as they would alone; exec keeps this thread's.
