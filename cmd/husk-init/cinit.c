@@ -1,9 +1,9 @@
 // husk_cinit is a container's init written in C: it runs a program of
 // system calls that the parent compiled (runtime/program.go), then execs
-// the user process. It runs in the re-executed husk binary before the Go
-// runtime starts and never returns into Go, so a container starts without
-// a second Go runtime (its start-up, threads and page faults were a third
-// of `husk run` here). It decides nothing the parent could decide; the
+// the user process. It is husk-init's job when _HUSK_CINIT names the sync
+// socket (main.c): no Go runtime runs in the container before its
+// process, whose start-up, threads and page faults were a third of
+// `husk run` here. It decides nothing the parent could decide; the
 // only choices left to it depend on the container's own files (a path to
 // mask that is a directory, a masked path that does not exist).
 //
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "program.h"
+#include "report.h"
 
 #ifndef RESOLVE_IN_ROOT
 #define RESOLVE_NO_MAGICLINKS 0x02
@@ -62,98 +63,9 @@ struct arg {
 	uint32_t len;
 };
 
-static int sync_fd = -1;
 static int root_fd = -1;
 static const char *root_path = "";
-static const char *step = "init";
 static char exec_path[PATH_MAX];
-
-// ---- reporting ---------------------------------------------------------
-
-// errstr stands for error number err in a message: the parent puts Go's
-// words in its place (errnoWords in runtime/sync.go), so the C and the Go
-// init word an error alike, whichever libc's strerror husk links.
-static const char *errstr(int err)
-{
-	static char buf[4][16];
-	static int next;
-	char *s = buf[next++ % 4];
-
-	snprintf(s, sizeof(buf[0]), "\x01%d\x02", err);
-	return s;
-}
-
-// send_packet sends a message to the parent. The parent may be gone: huskrt
-// create exits once the init is ready, and the init then reports its exec
-// to no one, which is fine; only a failure (failx) goes to stderr then.
-static int send_packet(const char *buf, int len)
-{
-	return send(sync_fd, buf, len, MSG_NOSIGNAL) < 0 ? -1 : 0;
-}
-
-// json_escape copies s into out as the inside of a JSON string.
-static void json_escape(char *out, size_t size, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s && n + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = c;
-		} else if (c < 0x20) {
-			n += snprintf(out + n, size - n, "\\u%04x", c);
-		} else {
-			out[n++] = c;
-		}
-	}
-	out[n] = '\0';
-}
-
-// errno_words copies msg into out with libc's words for the error numbers
-// errstr marked: for stderr, when there is no parent to word them.
-static const char *errno_words(char *out, size_t size, const char *msg)
-{
-	size_t n = 0;
-
-	while (*msg && n + 1 < size) {
-		char *end;
-		long e;
-		if (*msg != '\x01' || (e = strtol(msg + 1, &end, 10), *end != '\x02')) {
-			out[n++] = *msg++;
-			continue;
-		}
-		n += snprintf(out + n, size - n, "%s", strerror(e));
-		if (n >= size)
-			n = size - 1;
-		msg = end + 1;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-// failx reports the failure of the current step and exits with code, or 1;
-// a code goes to the parent too (126 and 127 for exec, as shells do).
-static void __attribute__((noreturn, format(printf, 2, 3))) failx(int code, const char *fmt, ...)
-{
-	char msg[2048], esc[4096], buf[4608];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_escape(esc, sizeof(esc), msg);
-	n = snprintf(buf, sizeof(buf), "{\"type\":\"error\",\"step\":\"%s\",\"error\":\"%s\",\"exit\":%d}",
-		     step, esc, code);
-	if (send_packet(buf, n) < 0) {
-		char words[4096];
-		dprintf(2, "husk init: %s: %s\n", step, errno_words(words, sizeof(words), msg));
-	}
-	_exit(code ? code : 1);
-}
-
-#define fail(...) failx(0, __VA_ARGS__)
 
 // ---- the program -------------------------------------------------------
 

@@ -1,6 +1,7 @@
-// husk_nsenter joins the namespaces the parent sends, before the Go runtime
-// starts threads. Review it as security code: it runs as root in every
-// container process that joins namespaces, and must stay this small.
+// husk_nsenter joins the namespaces the parent sends, in husk-init, before
+// any Go runtime (the Go init's, exec'd after) starts threads. Review it as
+// security code: it runs as root in every container process that joins
+// namespaces, and must stay this small.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report.h"
+
 #define MAX_JOIN 16
 
 struct join {
@@ -22,35 +25,11 @@ struct join {
 	const char *path;
 };
 
-static int sync_fd = -1;
-
-// send_json writes one packet to the parent; the parent reads it as a
-// runtime sync message.
-static void send_json(const char *json, int len)
+// join_failed reports what failed, with its path and errno, and exits;
+// the path comes from a container spec.
+static void __attribute__((noreturn)) join_failed(const char *what, const char *path, int err)
 {
-	if (send(sync_fd, json, len, MSG_NOSIGNAL) < 0)
-		dprintf(2, "husk nsenter: %.*s\n", len, json);
-}
-
-// fail reports what failed, with its path and errno, and exits. The path
-// comes from a container spec, so it is escaped for JSON; the error
-// number is marked for the parent to word (errnoWords in runtime/sync.go).
-static void fail(const char *what, const char *path, int err)
-{
-	char esc[2 * PATH_MAX], buf[3 * PATH_MAX];
-	int n = 0;
-
-	for (const char *p = path; *p && n < (int)sizeof(esc) - 2; p++) {
-		if (*p == '"' || *p == '\\')
-			esc[n++] = '\\';
-		esc[n++] = (*p >= 0x20) ? *p : '?';
-	}
-	esc[n] = '\0';
-	n = snprintf(buf, sizeof(buf),
-		     "{\"type\":\"error\",\"step\":\"nsenter\",\"error\":\"%s %s: \\u0001%d\\u0002\"}",
-		     what, esc, err);
-	send_json(buf, n);
-	_exit(1);
+	fail("%s %s: %s", what, path, errstr(err));
 }
 
 // read_joins parses the packet "FLAG PATH\n"... into joins, opening every
@@ -64,13 +43,13 @@ static int read_joins(char *buf, struct join *joins)
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *path = strchr(line, ' ');
 		if (!path || n == MAX_JOIN)
-			fail("parse", "namespace list", EINVAL);
+			join_failed("parse", "namespace list", EINVAL);
 		*path++ = '\0';
 		joins[n].flag = atoi(line);
 		joins[n].path = path;
 		joins[n].fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (joins[n].fd < 0)
-			fail("open namespace", path, errno);
+			join_failed("open namespace", path, errno);
 		n++;
 	}
 	return n;
@@ -85,9 +64,9 @@ static int read_joins(char *buf, struct join *joins)
 static void become_root(void)
 {
 	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
-		fail("setresgid 0 in", "user namespace", errno);
+		join_failed("setresgid 0 in", "user namespace", errno);
 	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
-		fail("setresuid 0 in", "user namespace", errno);
+		join_failed("setresuid 0 in", "user namespace", errno);
 }
 
 static int join_all(struct join *joins, int n)
@@ -100,7 +79,7 @@ static int join_all(struct join *joins, int n)
 			if ((pass == 0) != is_user)
 				continue;
 			if (setns(joins[i].fd, joins[i].flag) < 0)
-				fail("setns", joins[i].path, errno);
+				join_failed("setns", joins[i].path, errno);
 			close(joins[i].fd);
 			if (is_user)
 				become_root();
@@ -121,10 +100,11 @@ static void fork_into_pid_ns(void)
 	long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 
 	if (pid < 0)
-		fail("fork into", "pid namespace", errno);
+		join_failed("fork into", "pid namespace", errno);
 	if (pid > 0) {
 		int n = snprintf(buf, sizeof(buf), "{\"type\":\"pid\",\"pid\":%ld}", pid);
-		send_json(buf, n);
+		if (send_packet(buf, n) < 0)
+			dprintf(2, "husk-init: nsenter: parent gone, child %ld\n", pid);
 		_exit(0);
 	}
 }
@@ -140,11 +120,12 @@ void husk_nsenter(void)
 	if (!env)
 		return;
 	sync_fd = atoi(env);
+	step = "nsenter";
 	unsetenv("_HUSK_NSENTER");
 
 	len = recv(sync_fd, buf, sizeof(buf) - 1, 0);
 	if (len < 0)
-		fail("read", "namespace list", errno);
+		join_failed("read", "namespace list", errno);
 	buf[len] = '\0';
 
 	n = read_joins(buf, joins);
