@@ -58,10 +58,7 @@ func runHook(h specs.Hook, state []byte) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 
-	err := timerslack.Start(cmd.Start)
-	if err == nil {
-		err = cmd.Wait()
-	}
+	err := timerslack.Start(cmd.Run)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("timed out after %ds", *h.Timeout)
 	}

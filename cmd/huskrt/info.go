@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -93,14 +92,11 @@ func psTable(pids []int, args []string) error {
 	if len(args) == 0 {
 		args = []string{"-ef"}
 	}
-	ps := exec.Command("ps", args...)
-	var buf bytes.Buffer
-	ps.Stdout = &buf
-	err := timerslack.Start(ps.Start)
-	if err == nil {
-		err = ps.Wait()
-	}
-	out := buf.Bytes()
+	var out []byte
+	err := timerslack.Start(func() (err error) {
+		out, err = exec.Command("ps", args...).Output()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("run ps %s: %w", strings.Join(args, " "), err)
 	}

@@ -82,9 +82,9 @@ func setAll(slack int) {
 	}
 }
 
-// Start runs start, which starts a process, on a thread whose timer slack
-// is back to the caller's, so that the process inherits that and not
-// Relax's.
+// Start runs start, which starts a process (and may wait for it), on a
+// thread whose timer slack is back to the caller's, so that the process
+// inherits that and not Relax's.
 func Start(start func() error) error {
 	mu.Lock()
 	slack := caller
